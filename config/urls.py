@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django_otp.admin import OTPAdminSite
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.urls import auth_urlpatterns
+from core.views import healthz
+from listeners.apis import SessionImportApi
+
+# The admin only opens to staff who passed the second factor.
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = _("Hearken 投诉处理后台")
+admin.site.site_title = _("Hearken 后台")
+admin.site.index_title = _("工作台")
+
+api_v1 = [
+    path("sessions/", SessionImportApi.as_view(), name="session-import"),
+]
+
+urlpatterns = [
+    path("", include("portal.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    *auth_urlpatterns,
+    path("accounts/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]
