@@ -5,3 +5,5 @@ from config.env import env
 from .base import *  # noqa: F403
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG

@@ -9,3 +9,5 @@ CACHES["default"]["KEY_PREFIX"] = "hearken-test"  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
