@@ -7,7 +7,9 @@ from .models import User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label=_("邮箱"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label=_("邮箱"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
 
     error_messages = {
         "invalid_login": _("邮箱或密码不正确。请注意密码区分大小写。"),

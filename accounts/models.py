@@ -58,7 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # noqa: RUF012
 
     class Meta:
         verbose_name = _("用户")
@@ -93,4 +93,4 @@ class User(AbstractBaseUser, PermissionsMixin):
         return mask_phone(self.phone)
 
 
-__all__ = ["User", "Role"]
+__all__ = ["Role", "User"]

@@ -19,21 +19,62 @@ STAFF_ROLES = frozenset({Role.CONSULTANT, Role.REVIEWER, Role.SUPERVISOR})
 INTEGRATION_GROUP = "platform-integration"
 
 
-def grant(apps, role: str, perms: list[str]) -> None:
-    """Give a role group model permissions ("app_label.codename") from a data migration.
+# What each role may do in the admin and API, as "app_label.codename". Names of higher
+# apps' permissions are plain strings here, so accounts never imports those apps.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.COMPLAINANT: [],
+    Role.LISTENER: [],
+    Role.CONSULTANT: [
+        "accounts.view_user",
+        "listeners.view_listenerprofile",
+        "listeners.view_listeningsession",
+        "listeners.view_listenerstatuschange",
+    ],
+    Role.REVIEWER: [
+        "accounts.view_user",
+        "listeners.view_listenerprofile",
+        "listeners.view_listeningsession",
+        "listeners.view_listenerstatuschange",
+    ],
+    Role.SUPERVISOR: [
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "listeners.view_listenerprofile",
+        "listeners.add_listenerprofile",
+        "listeners.change_listenerprofile",
+        "listeners.view_listeningsession",
+        "listeners.view_listenerstatuschange",
+    ],
+    INTEGRATION_GROUP: ["listeners.import_listeningsession"],
+}
 
-    Each app's own data migration calls this for its models, so the lower app that owns
-    the roles never has to know about the apps above it.
+
+def roles_sync(apps=None) -> None:
+    """Create the role groups and give them exactly ROLE_PERMISSIONS. Idempotent.
+
+    Data migrations call it with their historical ``apps`` (each app's latest data
+    migration, so its permissions exist by then); ``manage.py sync_roles`` calls it live.
+    Permissions of apps not migrated yet are skipped and granted by their own migration.
     """
+    from django.apps import apps as live_apps
     from django.contrib.auth.management import create_permissions
 
+    apps = apps or live_apps
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        if apps is not live_apps:
+            app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        if apps is not live_apps:
+            app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=role)
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is not None:
+                wanted.append(found)
+        group.permissions.set(wanted)

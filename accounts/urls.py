@@ -36,7 +36,5 @@ auth_urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
-    ),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

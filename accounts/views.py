@@ -13,6 +13,7 @@ from django_otp import login as otp_login
 from . import otp
 from .forms import RegistrationForm, TokenForm
 from .services import user_register_complainant
+from .typing import AuthedHttpRequest
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -46,7 +47,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthedHttpRequest) -> HttpResponse:
     """Second step of a staff sign-in. A new session key is issued once it passes."""
     user = request.user
     if not otp.has_confirmed_device(user):
@@ -66,10 +67,10 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthedHttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code, confirm with a first code, keep the backup codes."""
     user = request.user
-    if otp.has_confirmed_device(user) and not request.user.is_verified():
+    if otp.has_confirmed_device(user) and not user.is_verified():  # type: ignore[attr-defined]
         return redirect("accounts:otp_verify")
     device = otp.totp_device_pending(user=user)
     form = TokenForm(request.POST or None)

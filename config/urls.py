@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.admin_site import HearkenAdminSite
 from accounts.urls import auth_urlpatterns
 from core.views import healthz
 from listeners.apis import SessionImportApi
 
 # The admin only opens to staff who passed the second factor.
-admin.site.__class__ = OTPAdminSite
+admin.site.__class__ = HearkenAdminSite
 admin.site.site_header = _("Hearken 投诉处理后台")
 admin.site.site_title = _("Hearken 后台")
 admin.site.index_title = _("工作台")

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import connection
-from kombu import Connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from kombu import Connection
 
 
 def _database_ok() -> bool:

@@ -23,9 +23,13 @@ class ListenerProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="listener_profile", verbose_name=_("账户")
     )
-    code = models.CharField(_("倾听师编号"), max_length=40, unique=True, help_text=_("主平台上的编号，导入订单时用它对应。"))
+    code = models.CharField(
+        _("倾听师编号"), max_length=40, unique=True, help_text=_("主平台上的编号，导入订单时用它对应。")
+    )
     display_name = models.CharField(_("显示名称"), max_length=80)
-    status = models.CharField(_("状态"), max_length=16, choices=ListenerStatus.choices, default=ListenerStatus.INTERNSHIP)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ListenerStatus.choices, default=ListenerStatus.INTERNSHIP
+    )
     certificate_number = models.CharField(_("资质证书编号"), max_length=64, blank=True)
     certificate_verified = models.BooleanField(_("资质已核验"), default=False)
     joined_on = models.DateField(_("入驻日期"), default=timezone.localdate)
@@ -67,6 +71,9 @@ class ListenerStatusChange(models.Model):
         verbose_name = _("状态变更记录")
         verbose_name_plural = _("状态变更记录")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.listener_id}: {self.from_status} → {self.to_status}"
 
 
 class Channel(models.TextChoices):

@@ -189,4 +189,4 @@ def _complainants_for(emails: set[str]) -> dict[str, int]:
     return found
 
 
-__all__ = ["listener_set_status", "sessions_import", "ImportResult"]
+__all__ = ["ImportResult", "listener_set_status", "sessions_import"]

@@ -1,15 +1,16 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.roles import Role
+from accounts.typing import AuthedHttpRequest
 from listeners.models import ListenerProfile, ListeningSession
 
 RECENT_SESSIONS = 10
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     """Each role's landing page: what they can do here, and where."""
     user = request.user
     context: dict = {"is_staff_role": user.is_case_staff}

@@ -12,6 +12,7 @@ same engines as production. Whatever this script started, it stops when the comm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -101,10 +102,8 @@ class EmbeddedPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/hearken"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
 
 
 class EmbeddedRedis:

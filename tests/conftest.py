@@ -13,6 +13,16 @@ def totp_now(device) -> str:
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # A reused database may have been flushed by a transactional test of an earlier run;
+    # the roles that data migrations create are put back before any test runs.
+    from accounts.roles import roles_sync
+
+    with django_db_blocker.unblock():
+        roles_sync()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Axes counters and cached data live in Redis; each test starts clean.

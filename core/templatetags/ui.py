@@ -15,7 +15,7 @@ def widget(field: forms.BoundField) -> str:
         css = "form-control"
     if field.errors:
         css += " is-invalid"
-    attrs = {"class": css}
+    attrs: dict[str, str | bool] = {"class": css}
     if field.help_text:
         attrs["aria-describedby"] = f"{field.auto_id}_helptext"
     return field.as_widget(attrs=attrs)

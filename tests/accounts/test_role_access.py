@@ -53,6 +53,7 @@ def test_non_staff_roles_are_sent_to_the_admin_login_not_the_admin(client_for):
     response = client.get("/admin/")
 
     assert response["Location"].startswith("/admin/login/")
+    assert client.get(response["Location"])["Location"].startswith("/accounts/login/?next=/admin/")
 
 
 @pytest.mark.parametrize("role", ["complainant", "listener", "consultant", "reviewer", "supervisor"])

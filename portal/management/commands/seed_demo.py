@@ -16,12 +16,17 @@ class Command(BaseCommand):
         people = seed_demo()
         out = self.stdout
         out.write("")
-        out.write("Demo accounts (password for all: %s) — sign in at http://127.0.0.1:8000/accounts/login/" % DEMO_PASSWORD)
+        out.write(
+            f"Demo accounts (password for all: {DEMO_PASSWORD}) — sign in at http://127.0.0.1:8000/accounts/login/"
+        )
         for person in people:
             line = f"  {person.role:<12} {person.email}"
             if person.backup_code:
                 line += "   second factor: `make otp` prints the current code"
                 line += f" (or backup code {person.backup_code}, once)"
             out.write(line)
-        out.write("  API token for the platform integration: .venv/bin/python manage.py drf_create_token platform@demo.hearken.cn")
+        out.write(
+            "  API token for the platform integration: "
+            ".venv/bin/python manage.py drf_create_token platform@demo.hearken.cn"
+        )
         out.write("")
