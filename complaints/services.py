@@ -1,0 +1,652 @@
+"""Every change to a complaint goes through here: locked, permission-checked, versioned and
+written to the timeline in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import filetype
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed, has_transition_perm
+
+from accounts.roles import Role
+from core.audit import access_log_write
+from core.notifications import email_after_commit
+from core.validators import normalize_id_number, normalize_phone, validate_id_number, validate_mobile_phone
+from listeners.models import ListeningSession
+
+from .models import (
+    OPEN_STATES,
+    Attachment,
+    Category,
+    Complaint,
+    ComplaintState,
+    ConsentMethod,
+    ConsentText,
+    CrisisTerm,
+    IntakeChannel,
+    Priority,
+    TimelineEvent,
+)
+from .selectors import complaint_get_for_update
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import User
+
+FIRST_RESPONSE_HOURS = 24
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_EVIDENCE_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "application/pdf": "pdf",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/x-wav": "wav",
+    "audio/wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/amr": "amr",
+    "audio/aac": "aac",
+}
+REVEALABLE_FIELDS = ("real_name", "id_number", "phone")
+CONFLICT_MESSAGE = gettext_lazy("这个案件刚被其他人修改过。请刷新页面查看最新情况后再操作。")
+
+
+class ComplaintConflict(Exception):
+    """The case changed since the caller loaded it, or it is no longer in a state that allows the move."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or str(CONFLICT_MESSAGE))
+
+
+# --- intake -------------------------------------------------------------------
+
+
+def next_reference(year: int) -> str:
+    """TS-<year>-<6 digits>, sequential per year. The upsert locks the year's row until commit,
+    so concurrent submissions queue for a number instead of racing for one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO complaints_referencesequence (year, last) VALUES (%s, 1)
+            ON CONFLICT (year) DO UPDATE SET last = complaints_referencesequence.last + 1
+            RETURNING last
+            """,
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"TS-{year}-{number:06d}"
+
+
+def crisis_terms_in(text: str) -> list[str]:
+    lowered = text.lower()
+    return [p for p in CrisisTerm.objects.filter(active=True).values_list("phrase", flat=True) if p.lower() in lowered]
+
+
+def safe_filename(name: str) -> str:
+    """Only the last path component, without control characters; kept for display, never for storage."""
+    base = os.path.basename(name.replace("\\", "/")).strip()
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base)
+    return (base or "file")[-200:]
+
+
+def validate_evidence_file(upload: UploadedFile) -> str:
+    """The content type as read from the file's bytes (not its name), or ValidationError."""
+    name = safe_filename(upload.name or "")
+    if upload.size is not None and upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(_("文件“%(name)s”超过 10 MB，请压缩或截取后再上传。") % {"name": name}, code="too_big")
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_EVIDENCE_TYPES:
+        raise ValidationError(_("文件“%(name)s”不是可接受的图片、PDF 或音频文件。") % {"name": name}, code="bad_type")
+    return kind.mime
+
+
+def validate_identity(*, real_name: str, id_number: str, phone: str) -> dict[str, str]:
+    errors: dict[str, list] = {}
+    cleaned = {
+        "real_name": real_name.strip(),
+        "id_number": normalize_id_number(id_number),
+        "phone": normalize_phone(phone),
+    }
+    if not cleaned["real_name"]:
+        errors["real_name"] = [_("请填写真实姓名。")]
+    for field, check in (("id_number", validate_id_number), ("phone", validate_mobile_phone)):
+        try:
+            check(cleaned[field])
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def complaint_submit(
+    *,
+    complainant: User,
+    session: ListeningSession,
+    content: str,
+    demands: Sequence[str],
+    real_name: str,
+    id_number: str,
+    phone: str,
+    consent_text: ConsentText,
+    category: str = Category.OTHER,
+    demands_other: str = "",
+    consent_method: str = ConsentMethod.CHECKBOX,
+    consent_ip: str | None = None,
+    consent_recorded_by: User | None = None,
+    intake_channel: str = IntakeChannel.WEB,
+    files: Iterable[UploadedFile] = (),
+    submission_key: uuid.UUID | None = None,
+) -> Complaint:
+    """File a complaint. Idempotent by ``submission_key``: a repeated submit returns the first complaint.
+
+    Checks that the session is the complainant's, validates identity and files, screens for crisis
+    (urgent priority, supervisors told at once), flags an open duplicate, records the 24-hour
+    first-response deadline, and tells the complainant by email, without identity data.
+    """
+    if submission_key is not None:
+        existing = Complaint.objects.filter(submission_key=submission_key, complainant=complainant).first()
+        if existing is not None:
+            return existing
+    if session.complainant_id != complainant.pk:
+        raise ValidationError({"session": [_("这个订单不属于您的账户。")]})
+    if not content.strip():
+        raise ValidationError({"content": [_("请写下您想投诉的内容。")]})
+    if consent_method == ConsentMethod.VERBAL and consent_recorded_by is None:
+        raise ValidationError({"consent": [_("口头同意须记录是哪位工作人员获得的。")]})
+    identity = validate_identity(real_name=real_name, id_number=id_number, phone=phone)
+    files = list(files)
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError({"files": [_("最多上传 %(n)s 个文件。") % {"n": MAX_ATTACHMENTS}]})
+    mimes = [validate_evidence_file(f) for f in files]
+
+    now = timezone.now()
+    terms = crisis_terms_in(f"{content}\n{demands_other}")
+    duplicate = (
+        Complaint.objects.filter(complainant=complainant, session=session, state__in=OPEN_STATES)
+        .order_by("submitted_at")
+        .first()
+    )
+    complaint = Complaint(
+        reference="",
+        complainant=complainant,
+        session=session,
+        listener_id=session.listener_id,
+        category=category,
+        priority=Priority.URGENT if terms else Priority.NORMAL,
+        content=content.strip(),
+        demands=list(dict.fromkeys(demands)),
+        demands_other=demands_other.strip(),
+        intake_channel=intake_channel,
+        consent_text=consent_text,
+        consent_method=consent_method,
+        consent_at=now,
+        consent_ip=consent_ip,
+        consent_recorded_by=consent_recorded_by,
+        crisis=bool(terms),
+        crisis_terms=terms,
+        duplicate_of=duplicate,
+        submitted_at=now,
+        first_response_due=now + timedelta(hours=FIRST_RESPONSE_HOURS),
+        submission_key=submission_key,
+        **identity,
+    )
+    try:
+        with transaction.atomic():
+            complaint.reference = next_reference(timezone.localdate(now).year)
+            complaint.save()
+    except IntegrityError:
+        # Two clicks raced on one submission key: the other request created it.
+        if submission_key is not None:
+            existing = Complaint.objects.filter(submission_key=submission_key, complainant=complainant).first()
+            if existing is not None:
+                return existing
+        raise
+    recorded_by = consent_recorded_by if consent_method == ConsentMethod.VERBAL else None
+    _event(
+        complaint,
+        TimelineEvent.Kind.TRANSITION,
+        actor=recorded_by or complainant,
+        to_state=ComplaintState.SUBMITTED,
+        note=_("投诉已提交（%(channel)s）。") % {"channel": IntakeChannel(intake_channel).label},
+        visible=True,
+    )
+    for upload, mime in zip(files, mimes, strict=True):
+        _store_attachment(complaint, upload, mime, uploaded_by=complainant)
+    if duplicate is not None:
+        _event(
+            complaint,
+            TimelineEvent.Kind.DUPLICATE,
+            note=_("同一投诉人就同一订单已有未结案件 %(ref)s，可能重复。") % {"ref": duplicate.reference},
+        )
+    if terms:
+        _event(complaint, TimelineEvent.Kind.CRISIS, note=_("内容含危机信号：%(terms)s") % {"terms": "、".join(terms)})
+        supervisors = get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True)
+        email_after_commit(
+            user_ids=supervisors.values_list("pk", flat=True),
+            template="crisis_alert",
+            context={"reference": complaint.reference},
+        )
+    email_after_commit(
+        user_ids=[complainant.pk],
+        template="complaint_received",
+        context={"reference": complaint.reference, "hours": FIRST_RESPONSE_HOURS, "crisis": bool(terms)},
+    )
+    return complaint
+
+
+def _store_attachment(complaint: Complaint, upload: UploadedFile, mime: str, *, uploaded_by: User) -> Attachment:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        complaint=complaint,
+        original_name=safe_filename(upload.name or ""),
+        content_type=mime,
+        size=upload.size or 0,
+        sha256=digest.hexdigest(),
+        uploaded_by=uploaded_by,
+    )
+    attachment.file.save("evidence", upload, save=False)
+    attachment.save()
+    return attachment
+
+
+# --- transitions ----------------------------------------------------------------
+
+
+def _event(
+    complaint: Complaint,
+    kind: str,
+    *,
+    actor: User | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    transition: str = "",
+    note: str = "",
+    visible: bool = False,
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        complaint=complaint,
+        kind=kind,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        transition=transition,
+        note=note,
+        visible_to_complainant=visible,
+    )
+
+
+def _lock(complaint: Complaint, expected_version: int | None) -> Complaint:
+    locked = complaint_get_for_update(complaint.pk)
+    expected = complaint.version if expected_version is None else expected_version
+    if locked.version != expected:
+        raise ComplaintConflict()
+    return locked
+
+
+def _transition(
+    complaint: Complaint,
+    name: str,
+    *,
+    actor: User,
+    note: str,
+    visible: bool,
+    expected_version: int | None,
+    prepare: dict | None = None,
+    condition_message: str = "",
+) -> Complaint:
+    """Lock, check version, permission and conditions, move, save, and write the timeline."""
+    locked = _lock(complaint, expected_version)
+    for field, value in (prepare or {}).items():
+        setattr(locked, field, value)
+    method = getattr(locked, name)
+    if not has_transition_perm(method, actor):
+        if not any(t.name == name for t in locked.get_available_state_transitions()):
+            raise ComplaintConflict(
+                _("当前状态（%(state)s）下不能进行这个操作。") % {"state": locked.get_state_display()}
+            )
+        raise PermissionDenied(_("您没有权限进行这个操作。"))
+    if not can_proceed(method):
+        raise ValidationError(condition_message or _("还缺少进行这个操作所需的信息。"))
+    from_state = locked.state
+    method()
+    locked.version += 1
+    fields = ["state", "version", "updated_at", *(prepare or {}).keys()]
+    now = timezone.now()
+    staff_answer = visible and actor.pk != locked.complainant_id
+    if staff_answer and locked.first_response_at is None:
+        locked.first_response_at = now
+        fields.append("first_response_at")
+    locked.save(update_fields=fields)
+    _event(
+        locked,
+        TimelineEvent.Kind.TRANSITION,
+        actor=actor,
+        from_state=from_state,
+        to_state=locked.state,
+        transition=name,
+        note=note,
+        visible=visible,
+    )
+    complaint.__dict__.update({k: getattr(locked, k) for k in ("version", "first_response_at", *fields)})
+    return locked
+
+
+@transaction.atomic
+def complaint_start_triage(
+    *, complaint: Complaint, actor: User, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    """A consultant takes the case (and is assigned if nobody is). Visible: it is the first response."""
+    prepare = {} if complaint.assigned_consultant_id else {"assigned_consultant": actor}
+    return _transition(
+        complaint,
+        "start_triage",
+        actor=actor,
+        note=note or _("您的投诉已由咨询顾问开始处理。"),
+        visible=True,
+        expected_version=expected_version,
+        prepare=prepare,
+    )
+
+
+@transaction.atomic
+def complaint_resolve(
+    *, complaint: Complaint, actor: User, resolution: str, expected_version: int | None = None
+) -> Complaint:
+    """Call quality and order anomalies: the consultant resolves and the complainant is told how."""
+    locked = _transition(
+        complaint,
+        "resolve_directly",
+        actor=actor,
+        note=resolution.strip(),
+        visible=True,
+        expected_version=expected_version,
+        prepare={"resolution": resolution.strip()},
+        condition_message=_("请填写处理结果，它会发送给投诉人。"),
+    )
+    _tell_complainant(locked, "complaint_resolved", {"resolution": locked.resolution})
+    return locked
+
+
+@transaction.atomic
+def complaint_reject(
+    *, complaint: Complaint, actor: User, reason: str, expected_version: int | None = None
+) -> Complaint:
+    locked = _transition(
+        complaint,
+        "reject",
+        actor=actor,
+        note=reason.strip(),
+        visible=True,
+        expected_version=expected_version,
+        prepare={"rejection_reason": reason.strip()},
+        condition_message=_("不予受理必须写明理由，它会发送给投诉人。"),
+    )
+    _tell_complainant(locked, "complaint_rejected", {"reason": locked.rejection_reason})
+    return locked
+
+
+@transaction.atomic
+def complaint_escalate(
+    *, complaint: Complaint, actor: User, reviewer: User | None, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    """Professional competence and ethics go to the professional group, with a named reviewer."""
+    if reviewer is not None and not reviewer.has_role(Role.REVIEWER):
+        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+    locked = _transition(
+        complaint,
+        "escalate",
+        actor=actor,
+        note=note or _("您的投诉已转交专业组调查。"),
+        visible=True,
+        expected_version=expected_version,
+        prepare={"assigned_reviewer": reviewer} if reviewer is not None else {},
+        condition_message=_("转专业组前请指定一位专业组成员。"),
+    )
+    _tell_complainant(locked, "complaint_escalated", {})
+    if reviewer is not None:
+        email_after_commit(user_ids=[reviewer.pk], template="case_assigned", context={"reference": locked.reference})
+    return locked
+
+
+@transaction.atomic
+def complaint_withdraw(
+    *, complaint: Complaint, actor: User, reason: str = "", expected_version: int | None = None
+) -> Complaint:
+    """The complainant withdraws, any time before a decision."""
+    return _transition(
+        complaint,
+        "withdraw",
+        actor=actor,
+        note=reason.strip() or _("投诉人撤回了投诉。"),
+        visible=True,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def complaint_close(
+    *, complaint: Complaint, actor: User, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    return _transition(
+        complaint, "close", actor=actor, note=note or _("案件已结案。"), visible=True, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def complaint_archive(
+    *, complaint: Complaint, actor: User, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    return _transition(complaint, "archive", actor=actor, note=note, visible=False, expected_version=expected_version)
+
+
+@transaction.atomic
+def complaint_merge(
+    *, duplicate: Complaint, into: Complaint, actor: User, expected_version: int | None = None
+) -> Complaint:
+    """Close a duplicate as merged: its evidence and timeline show on the surviving case."""
+    if into.pk == duplicate.pk or into.merged_into_id is not None:
+        raise ValidationError({"into": [_("请选择另一件未被合并的案件作为保留案件。")]})
+    if into.complainant_id != duplicate.complainant_id:
+        raise ValidationError({"into": [_("只能合并同一投诉人的案件。")]})
+    locked = _transition(
+        duplicate,
+        "merge",
+        actor=actor,
+        note=_("此投诉与 %(ref)s 重复，已合并到该案件继续处理。") % {"ref": into.reference},
+        visible=True,
+        expected_version=expected_version,
+        prepare={"merged_into": into},
+        condition_message=_("请选择要合并到的案件。"),
+    )
+    _event(
+        into,
+        TimelineEvent.Kind.MERGE,
+        actor=actor,
+        note=_("重复投诉 %(ref)s 已合并到本案。") % {"ref": locked.reference},
+        visible=True,
+    )
+    _tell_complainant(locked, "complaint_merged", {"into": into.reference})
+    return locked
+
+
+# --- edits that are not transitions ------------------------------------------------
+
+
+@transaction.atomic
+def complaint_assign(
+    *,
+    complaint: Complaint,
+    actor: User,
+    consultant: User | None = None,
+    reviewer: User | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    if not actor.has_perm("complaints.assign_complaint"):
+        raise PermissionDenied(_("您没有权限分派案件。"))
+    locked = _lock(complaint, expected_version)
+    changes = []
+    if consultant is not None and consultant.pk != locked.assigned_consultant_id:
+        if not consultant.has_role(Role.CONSULTANT):
+            raise ValidationError({"consultant": [_("只能指派给咨询顾问。")]})
+        locked.assigned_consultant = consultant
+        changes.append(_("负责顾问：%(name)s") % {"name": consultant.get_short_name()})
+    if reviewer is not None and reviewer.pk != locked.assigned_reviewer_id:
+        if not reviewer.has_role(Role.REVIEWER):
+            raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+        locked.assigned_reviewer = reviewer
+        changes.append(_("负责专业组成员：%(name)s") % {"name": reviewer.get_short_name()})
+    if not changes:
+        return locked
+    locked.version += 1
+    locked.save(update_fields=["assigned_consultant", "assigned_reviewer", "version", "updated_at"])
+    _event(locked, TimelineEvent.Kind.ASSIGNMENT, actor=actor, note="；".join(changes))
+    for person in (consultant, reviewer):
+        if person is not None:
+            email_after_commit(user_ids=[person.pk], template="case_assigned", context={"reference": locked.reference})
+    complaint.version = locked.version
+    return locked
+
+
+@transaction.atomic
+def complaint_classify(
+    *, complaint: Complaint, actor: User, category: str, priority: int, expected_version: int | None = None
+) -> Complaint:
+    if not actor.has_perm("complaints.triage_complaint"):
+        raise PermissionDenied(_("您没有权限修改分类。"))
+    locked = _lock(complaint, expected_version)
+    if (locked.category, locked.priority) == (category, priority):
+        return locked
+    note = _("分类：%(cat)s；优先级：%(pri)s") % {"cat": Category(category).label, "pri": Priority(priority).label}
+    locked.category, locked.priority = category, priority
+    locked.version += 1
+    locked.save(update_fields=["category", "priority", "version", "updated_at"])
+    _event(locked, TimelineEvent.Kind.NOTE, actor=actor, note=note)
+    complaint.version = locked.version
+    return locked
+
+
+@transaction.atomic
+def complaint_add_note(
+    *, complaint: Complaint, actor: User, note: str, visible: bool, expected_version: int | None = None
+) -> TimelineEvent:
+    """A staff note; one the complainant can see counts as the first response."""
+    if not actor.is_case_staff:
+        raise PermissionDenied(_("您没有权限添加处理记录。"))
+    if not note.strip():
+        raise ValidationError({"note": [_("请填写内容。")]})
+    locked = _lock(complaint, expected_version)
+    fields = ["version", "updated_at"]
+    if visible and locked.first_response_at is None:
+        locked.first_response_at = timezone.now()
+        fields.append("first_response_at")
+    locked.version += 1
+    locked.save(update_fields=fields)
+    complaint.version = locked.version
+    return _event(locked, TimelineEvent.Kind.NOTE, actor=actor, note=note.strip(), visible=visible)
+
+
+@transaction.atomic
+def complaint_add_info(
+    *, complaint: Complaint, actor: User, text: str, files: Iterable[UploadedFile] = ()
+) -> TimelineEvent:
+    """The complainant adds information or evidence, until a decision is made."""
+    locked = complaint_get_for_update(complaint.pk)
+    if actor.pk != locked.complainant_id:
+        raise PermissionDenied(_("只有投诉人本人可以补充信息。"))
+    if locked.state not in (
+        ComplaintState.SUBMITTED,
+        ComplaintState.TRIAGE,
+        ComplaintState.INVESTIGATION,
+        ComplaintState.EVALUATION,
+    ):
+        raise ComplaintConflict(_("案件已作出决定或已结束，不能再补充信息。"))
+    files = list(files)
+    if not text.strip() and not files:
+        raise ValidationError({"text": [_("请填写补充内容或选择文件。")]})
+    if locked.attachments.count() + len(files) > MAX_ATTACHMENTS * 2:
+        raise ValidationError({"files": [_("这个案件的证据文件已达上限。")]})
+    mimes = [validate_evidence_file(f) for f in files]
+    for upload, mime in zip(files, mimes, strict=True):
+        _store_attachment(locked, upload, mime, uploaded_by=actor)
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    names = "、".join(safe_filename(f.name or "") for f in files)
+    note = text.strip() + (("\n" + _("附件：%(names)s") % {"names": names}) if names else "")
+    return _event(locked, TimelineEvent.Kind.INFO_ADDED, actor=actor, note=note, visible=True)
+
+
+def can_reveal_identity(user: User, complaint: Complaint) -> bool:
+    """Supervisors, and the reviewer assigned to this case."""
+    if not user.has_perm("complaints.reveal_identity"):
+        return False
+    return user.has_role(Role.SUPERVISOR) or user.is_superuser or complaint.assigned_reviewer_id == user.pk
+
+
+@transaction.atomic
+def identity_reveal(
+    *, complaint: Complaint, actor: User, field: str, reason: str, request: HttpRequest | None = None
+) -> str:
+    """One identity field in clear, for a stated reason; the access log keeps who, what and why."""
+    if field not in REVEALABLE_FIELDS:
+        raise ValidationError({"field": [_("不能查看这个字段。")]})
+    if not can_reveal_identity(actor, complaint):
+        raise PermissionDenied(_("只有督导和负责本案的专业组成员可以查看完整身份信息。"))
+    if len(reason.strip()) < 4:
+        raise ValidationError({"reason": [_("请写明查看的理由（至少 4 个字）。")]})
+    access_log_write(
+        actor=actor, obj=complaint, field=field, reason=reason, case_reference=complaint.reference, request=request
+    )
+    return getattr(complaint, field)
+
+
+def _tell_complainant(complaint: Complaint, template: str, extra: dict) -> None:
+    email_after_commit(
+        user_ids=[complaint.complainant_id],
+        template=template,
+        context={"reference": complaint.reference, **extra},
+    )
+
+
+__all__ = [
+    "ComplaintConflict",
+    "complaint_add_info",
+    "complaint_add_note",
+    "complaint_archive",
+    "complaint_assign",
+    "complaint_classify",
+    "complaint_close",
+    "complaint_escalate",
+    "complaint_merge",
+    "complaint_reject",
+    "complaint_resolve",
+    "complaint_start_triage",
+    "complaint_submit",
+    "complaint_withdraw",
+    "identity_reveal",
+]
