@@ -6,7 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.crypto import EncryptedTextField
 from core.masking import mask_id_number, mask_name, mask_phone
@@ -114,8 +114,12 @@ def _is_complainant(instance: "Complaint", user) -> bool:
     return user is not None and user.pk == instance.complainant_id
 
 
-class Complaint(models.Model):
-    """A complaint about one listening session. ``state`` moves only through complaints.services."""
+class Complaint(ConcurrentTransitionMixin, models.Model):
+    """A complaint about one listening session. ``state`` moves only through complaints.services.
+
+    ConcurrentTransitionMixin makes a save whose state changed underneath it fail, as a second
+    guard behind the row lock the services take.
+    """
 
     reference = models.CharField(_("投诉编号"), max_length=20, unique=True)
     complainant = models.ForeignKey(

@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import can_proceed
 
 from accounts.roles import Role
 from core.audit import access_log_write
@@ -325,11 +325,10 @@ def _transition(
     for field, value in (prepare or {}).items():
         setattr(locked, field, value)
     method = getattr(locked, name)
-    if not has_transition_perm(method, actor):
-        if not any(t.name == name for t in locked.get_available_state_transitions()):
-            raise ComplaintConflict(
-                _("当前状态（%(state)s）下不能进行这个操作。") % {"state": locked.get_state_display()}
-            )
+    meta = method._django_fsm
+    if not meta.has_transition(locked.state):
+        raise ComplaintConflict(_("当前状态（%(state)s）下不能进行这个操作。") % {"state": locked.get_state_display()})
+    if not meta.has_transition_perm(locked, locked.state, actor):
         raise PermissionDenied(_("您没有权限进行这个操作。"))
     if not can_proceed(method):
         raise ValidationError(condition_message or _("还缺少进行这个操作所需的信息。"))
@@ -353,8 +352,16 @@ def _transition(
         note=note,
         visible=visible,
     )
-    complaint.__dict__.update({k: getattr(locked, k) for k in ("version", "first_response_at", *fields)})
+    _sync_caller_copy(complaint, locked, fields)
     return locked
+
+
+def _sync_caller_copy(complaint: Complaint, locked: Complaint, fields: list[str]) -> None:
+    """Bring the caller's instance up to date, so a second call with it is not seen as stale."""
+    for name in {*fields, "version"}:
+        field = locked._meta.get_field(name)
+        complaint.__dict__[field.attname] = getattr(locked, field.attname)
+        complaint._state.fields_cache.pop(name, None)
 
 
 @transaction.atomic

@@ -16,10 +16,12 @@ admin.site.index_title = _("工作台")
 
 api_v1 = [
     path("sessions/", SessionImportApi.as_view(), name="session-import"),
+    path("", include("complaints.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("complaints/", include("complaints.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     *auth_urlpatterns,

@@ -94,8 +94,26 @@ class EncryptedTextField(models.TextField):
             return value
         return decrypt(value, label=self.crypto_label)
 
+    def get_lookup(self, lookup_name):
+        # A lookup would compare against fresh ciphertext and silently match nothing.
+        if lookup_name != "isnull":
+            raise NotImplementedError(f"encrypted fields support only isnull lookups, not {lookup_name!r}")
+        return super().get_lookup(lookup_name)
+
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
         return encrypt(value, label=self.crypto_label)
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
+    """Every concrete model with encrypted columns, and those columns' names."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names and not model._meta.proxy:
+            found.append((model, names))
+    return found

@@ -13,14 +13,28 @@ def totp_now(device) -> str:
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
 
 
+def load_reference_data() -> None:
+    """What data migrations create (roles, consent text, crisis phrases): a transactional test's
+    flush removes it, so it is put back before tests that need it."""
+    from accounts.roles import roles_sync
+    from complaints.defaults import defaults_load
+
+    roles_sync()
+    defaults_load()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    # A reused database may have been flushed by a transactional test of an earlier run;
-    # the roles that data migrations create are put back before any test runs.
-    from accounts.roles import roles_sync
-
     with django_db_blocker.unblock():
-        roles_sync()
+        load_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        request.getfixturevalue("transactional_db")
+        load_reference_data()
 
 
 @pytest.fixture(autouse=True)

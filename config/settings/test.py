@@ -1,5 +1,7 @@
 """Tests: real PostgreSQL and Redis, fast hashing, mail kept in memory."""
 
+from config.env import env
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -11,3 +13,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Separate test databases for runs side by side on one server (e.g. TEST_DATABASE_NAME=test_hearken_2).
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}  # noqa: F405

@@ -39,9 +39,6 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    from accounts.roles import roles_sync
-
-    roles_sync()  # the flush after the previous transactional test removed the role groups
     context = browser.new_context(locale="zh-CN", base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
