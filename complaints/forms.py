@@ -37,12 +37,19 @@ class ComplaintForm(forms.Form):
     """The intake form. Identity fields are validated here and again by the service."""
 
     session = SessionChoiceField(
-        label=_("选择被投诉的倾诉订单"), queryset=ListeningSession.objects.none(), required=False, empty_label=_("请选择")
+        label=_("选择被投诉的倾诉订单"),
+        queryset=ListeningSession.objects.none(),
+        required=False,
+        empty_label=_("请选择"),
     )
     order_no = forms.CharField(
         label=_("或者填写订单号"), max_length=40, required=False, help_text=_("订单号可以在主平台的订单详情中找到。")
     )
-    category = forms.ChoiceField(label=_("您遇到的问题属于"), choices=Category.choices, widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+    category = forms.ChoiceField(
+        label=_("您遇到的问题属于"),
+        choices=Category.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
     content = forms.CharField(
         label=_("发生了什么"),
         widget=forms.Textarea(attrs={"rows": 7}),
@@ -50,9 +57,13 @@ class ComplaintForm(forms.Form):
         help_text=_("请尽量写下时间、对方说过的话和您当时的感受。写多少都可以。"),
     )
     demands = forms.MultipleChoiceField(
-        label=_("您希望平台怎么处理"), choices=Demand.choices, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+        label=_("您希望平台怎么处理"),
+        choices=Demand.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
-    demands_other = forms.CharField(label=_("其他诉求或补充说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    demands_other = forms.CharField(
+        label=_("其他诉求或补充说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     real_name = forms.CharField(label=_("真实姓名"), max_length=50)
     id_number = forms.CharField(label=_("身份证号"), max_length=22, help_text=_("18 位第二代身份证号。"))
     phone = forms.CharField(label=_("手机号"), max_length=20)
@@ -116,7 +127,9 @@ class ComplaintForm(forms.Form):
 
 
 class AddInfoForm(forms.Form):
-    text = forms.CharField(label=_("补充说明"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10000)
+    text = forms.CharField(
+        label=_("补充说明"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10000
+    )
     files = MultipleFileField(label=_("补充证据（可选）"), required=False)
 
 

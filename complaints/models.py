@@ -188,6 +188,12 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     resolution = models.TextField(_("处理结果"), blank=True)
     rejection_reason = models.TextField(_("不予受理理由"), blank=True)
 
+    satisfaction_score = models.PositiveSmallIntegerField(
+        _("满意度"), null=True, blank=True, choices=[(i, str(i)) for i in range(1, 6)]
+    )
+    satisfaction_comment = models.TextField(_("满意度评价"), blank=True)
+    satisfaction_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
     first_response_due = models.DateTimeField(_("首次回应期限"), db_index=True)
     first_response_at = models.DateTimeField(_("首次回应时间"), null=True, blank=True)

@@ -8,7 +8,6 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import filetype
@@ -23,7 +22,9 @@ from django_fsm import can_proceed
 
 from accounts.roles import Role
 from core.audit import access_log_write
-from core.notifications import email_after_commit
+from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner
+from core.models import DeadlineKind
+from core.notifications import notify
 from core.validators import normalize_id_number, normalize_phone, validate_id_number, validate_mobile_phone
 from listeners.models import ListeningSession
 
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
     from accounts.models import User
 
-FIRST_RESPONSE_HOURS = 24
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_EVIDENCE_TYPES = {
@@ -167,8 +167,10 @@ def complaint_submit(
     first-response deadline, and tells the complainant by email, without identity data.
     """
     if submission_key is not None:
-        existing = Complaint.objects.filter(submission_key=submission_key, complainant=complainant).first()
+        existing = Complaint.objects.filter(submission_key=submission_key).first()
         if existing is not None:
+            if existing.complainant_id != complainant.pk:
+                raise ComplaintConflict(_("这个提交标识已被使用，请刷新页面后重新提交。"))
             return existing
     if session.complainant_id != complainant.pk:
         raise ValidationError({"session": [_("这个订单不属于您的账户。")]})
@@ -209,7 +211,7 @@ def complaint_submit(
         crisis_terms=terms,
         duplicate_of=duplicate,
         submitted_at=now,
-        first_response_due=now + timedelta(hours=FIRST_RESPONSE_HOURS),
+        first_response_due=now,  # set from the deadline policy below, in this transaction
         submission_key=submission_key,
         **identity,
     )
@@ -224,6 +226,16 @@ def complaint_submit(
             if existing is not None:
                 return existing
         raise
+    first_response = deadline_open(
+        subject=complaint,
+        kind=DeadlineKind.FIRST_RESPONSE,
+        label=complaint.reference,
+        link=staff_link(complaint),
+        owner_role=Role.CONSULTANT,
+        starts_at=now,
+    )
+    complaint.first_response_due = first_response.due_at
+    complaint.save(update_fields=["first_response_due"])
     recorded_by = consent_recorded_by if consent_method == ConsentMethod.VERBAL else None
     _event(
         complaint,
@@ -243,18 +255,31 @@ def complaint_submit(
         )
     if terms:
         _event(complaint, TimelineEvent.Kind.CRISIS, note=_("内容含危机信号：%(terms)s") % {"terms": "、".join(terms)})
-        supervisors = get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True)
-        email_after_commit(
-            user_ids=supervisors.values_list("pk", flat=True),
+        notify(
+            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+            kind="complaint.crisis",
             template="crisis_alert",
             context={"reference": complaint.reference},
+            link=staff_link(complaint),
+            urgent=True,
         )
-    email_after_commit(
-        user_ids=[complainant.pk],
+    hours = round((complaint.first_response_due - now).total_seconds() / 3600)
+    notify(
+        recipients=[complainant],
+        kind="complaint.received",
         template="complaint_received",
-        context={"reference": complaint.reference, "hours": FIRST_RESPONSE_HOURS, "crisis": bool(terms)},
+        context={"reference": complaint.reference, "hours": hours, "crisis": bool(terms)},
+        link=complainant_link(complaint),
     )
     return complaint
+
+
+def staff_link(complaint: Complaint) -> str:
+    return f"/admin/complaints/complaint/{complaint.pk}/change/"
+
+
+def complainant_link(complaint: Complaint) -> str:
+    return f"/complaints/{complaint.reference}/"
 
 
 def _store_attachment(complaint: Complaint, upload: UploadedFile, mime: str, *, uploaded_by: User) -> Attachment:
@@ -341,6 +366,7 @@ def _transition(
     if staff_answer and locked.first_response_at is None:
         locked.first_response_at = now
         fields.append("first_response_at")
+        deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
     locked.save(update_fields=fields)
     _event(
         locked,
@@ -370,7 +396,7 @@ def complaint_start_triage(
 ) -> Complaint:
     """A consultant takes the case (and is assigned if nobody is). Visible: it is the first response."""
     prepare = {} if complaint.assigned_consultant_id else {"assigned_consultant": actor}
-    return _transition(
+    locked = _transition(
         complaint,
         "start_triage",
         actor=actor,
@@ -379,6 +405,15 @@ def complaint_start_triage(
         expected_version=expected_version,
         prepare=prepare,
     )
+    deadline_open(
+        subject=locked,
+        kind=DeadlineKind.TRIAGE,
+        label=locked.reference,
+        link=staff_link(locked),
+        owner=locked.assigned_consultant,
+        owner_role=Role.CONSULTANT,
+    )
+    return locked
 
 
 @transaction.atomic
@@ -396,6 +431,7 @@ def complaint_resolve(
         prepare={"resolution": resolution.strip()},
         condition_message=_("请填写处理结果，它会发送给投诉人。"),
     )
+    deadline_meet(subject=locked, kinds=[DeadlineKind.TRIAGE])
     _tell_complainant(locked, "complaint_resolved", {"resolution": locked.resolution})
     return locked
 
@@ -414,6 +450,7 @@ def complaint_reject(
         prepare={"rejection_reason": reason.strip()},
         condition_message=_("不予受理必须写明理由，它会发送给投诉人。"),
     )
+    deadline_meet(subject=locked, kinds=[DeadlineKind.TRIAGE, DeadlineKind.FIRST_RESPONSE])
     _tell_complainant(locked, "complaint_rejected", {"reason": locked.rejection_reason})
     return locked
 
@@ -435,9 +472,17 @@ def complaint_escalate(
         prepare={"assigned_reviewer": reviewer} if reviewer is not None else {},
         condition_message=_("转专业组前请指定一位专业组成员。"),
     )
+    deadline_meet(subject=locked, kinds=[DeadlineKind.TRIAGE])
+    deadline_open(
+        subject=locked,
+        kind=DeadlineKind.INVESTIGATION,
+        label=locked.reference,
+        link=staff_link(locked),
+        owner=locked.assigned_reviewer,
+        owner_role=Role.REVIEWER,
+    )
     _tell_complainant(locked, "complaint_escalated", {})
-    if reviewer is not None:
-        email_after_commit(user_ids=[reviewer.pk], template="case_assigned", context={"reference": locked.reference})
+    _tell_assignee(locked, locked.assigned_reviewer)
     return locked
 
 
@@ -445,8 +490,8 @@ def complaint_escalate(
 def complaint_withdraw(
     *, complaint: Complaint, actor: User, reason: str = "", expected_version: int | None = None
 ) -> Complaint:
-    """The complainant withdraws, any time before a decision."""
-    return _transition(
+    """The complainant withdraws, any time before a decision; every open deadline is cancelled."""
+    locked = _transition(
         complaint,
         "withdraw",
         actor=actor,
@@ -454,15 +499,27 @@ def complaint_withdraw(
         visible=True,
         expected_version=expected_version,
     )
+    deadline_cancel(subject=locked)
+    return locked
 
 
 @transaction.atomic
 def complaint_close(
     *, complaint: Complaint, actor: User, note: str = "", expected_version: int | None = None
 ) -> Complaint:
-    return _transition(
+    """Close the case and invite the complainant to the satisfaction survey (sent by the sweep)."""
+    locked = _transition(
         complaint, "close", actor=actor, note=note or _("案件已结案。"), visible=True, expected_version=expected_version
     )
+    deadline_cancel(subject=locked)
+    deadline_open(
+        subject=locked,
+        kind=DeadlineKind.SATISFACTION_SURVEY,
+        label=locked.reference,
+        link=f"/complaints/{locked.reference}/survey/",
+        owner=locked.complainant,
+    )
+    return locked
 
 
 @transaction.atomic
@@ -498,6 +555,7 @@ def complaint_merge(
         note=_("重复投诉 %(ref)s 已合并到本案。") % {"ref": locked.reference},
         visible=True,
     )
+    deadline_cancel(subject=locked)
     _tell_complainant(locked, "complaint_merged", {"into": into.reference})
     return locked
 
@@ -533,9 +591,12 @@ def complaint_assign(
     locked.version += 1
     locked.save(update_fields=["assigned_consultant", "assigned_reviewer", "version", "updated_at"])
     _event(locked, TimelineEvent.Kind.ASSIGNMENT, actor=actor, note="；".join(changes))
-    for person in (consultant, reviewer):
-        if person is not None:
-            email_after_commit(user_ids=[person.pk], template="case_assigned", context={"reference": locked.reference})
+    if consultant is not None:
+        deadline_set_owner(subject=locked, kinds=[DeadlineKind.TRIAGE], owner=consultant)
+        _tell_assignee(locked, consultant)
+    if reviewer is not None:
+        deadline_set_owner(subject=locked, kinds=[DeadlineKind.INVESTIGATION], owner=reviewer)
+        _tell_assignee(locked, reviewer)
     complaint.version = locked.version
     return locked
 
@@ -572,6 +633,7 @@ def complaint_add_note(
     if visible and locked.first_response_at is None:
         locked.first_response_at = timezone.now()
         fields.append("first_response_at")
+        deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
     locked.version += 1
     locked.save(update_fields=fields)
     complaint.version = locked.version
@@ -633,10 +695,59 @@ def identity_reveal(
 
 
 def _tell_complainant(complaint: Complaint, template: str, extra: dict) -> None:
-    email_after_commit(
-        user_ids=[complaint.complainant_id],
+    """Every step the complainant can see reaches them in-app and by email, without identity data."""
+    notify(
+        recipients=[complaint.complainant],
+        kind=f"complaint.{template}",
         template=template,
         context={"reference": complaint.reference, **extra},
+        link=complainant_link(complaint),
+    )
+
+
+def _tell_assignee(complaint: Complaint, person: User | None) -> None:
+    if person is not None:
+        notify(
+            recipients=[person],
+            kind="complaint.assigned",
+            template="case_assigned",
+            context={"reference": complaint.reference},
+            link=staff_link(complaint),
+        )
+
+
+@transaction.atomic
+def complaint_survey_answer(*, complaint: Complaint, actor: User, score: int, comment: str = "") -> Complaint:
+    """The complainant's satisfaction after closing: once, 1-5 with an optional comment."""
+    locked = complaint_get_for_update(complaint.pk)
+    if actor.pk != locked.complainant_id:
+        raise PermissionDenied(_("只有投诉人本人可以评价。"))
+    if locked.state not in (ComplaintState.CLOSED, ComplaintState.ARCHIVED) or locked.merged_into_id:
+        raise ComplaintConflict(_("案件结案后才能评价。"))
+    if locked.satisfaction_at is not None:
+        raise ComplaintConflict(_("您已经评价过了，谢谢。"))
+    if score not in range(1, 6):
+        raise ValidationError({"score": [_("请选择 1 到 5 分。")]})
+    locked.satisfaction_score, locked.satisfaction_comment = score, comment.strip()
+    locked.satisfaction_at = timezone.now()
+    locked.save(update_fields=["satisfaction_score", "satisfaction_comment", "satisfaction_at", "updated_at"])
+    deadline_meet(subject=locked, kinds=[DeadlineKind.SATISFACTION_SURVEY])
+    _event(locked, TimelineEvent.Kind.NOTE, actor=actor, note=_("投诉人完成了满意度评价：%(n)s 分") % {"n": score})
+    return locked
+
+
+def complaint_deadlines_breached(ids: list[int], kinds: dict[int, list[str]]) -> None:
+    """Called by the deadline sweep inside its transaction: raise priority, mark the timeline."""
+    Complaint.objects.filter(pk__in=ids, priority__lt=Priority.HIGH).update(priority=Priority.HIGH)
+    TimelineEvent.objects.bulk_create(
+        [
+            TimelineEvent(
+                complaint_id=pk,
+                kind=TimelineEvent.Kind.NOTE,
+                note=_("%(kinds)s已超时，已通知督导。") % {"kinds": "、".join(str(DeadlineKind(k).label) for k in ks)},
+            )
+            for pk, ks in kinds.items()
+        ]
     )
 
 
@@ -654,6 +765,7 @@ __all__ = [
     "complaint_resolve",
     "complaint_start_triage",
     "complaint_submit",
+    "complaint_survey_answer",
     "complaint_withdraw",
     "identity_reveal",
 ]

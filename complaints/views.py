@@ -55,7 +55,9 @@ def _own_complaint(request: AuthedHttpRequest, reference: str) -> Complaint:
 def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
     _complainant_only(request)
     complaints = (
-        Complaint.objects.filter(complainant=request.user).select_related("session", "listener").order_by("-submitted_at")
+        Complaint.objects.filter(complainant=request.user)
+        .select_related("session", "listener")
+        .order_by("-submitted_at")
     )
     return render(request, "complaints/list.html", {"complaints": complaints})
 
@@ -103,7 +105,12 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "complaints/new.html",
-        {"form": form, "consent": consent, "reselect": reselect, "has_sessions": form.fields["session"].queryset.exists()},
+        {
+            "form": form,
+            "consent": consent,
+            "reselect": reselect,
+            "has_sessions": form.fields["session"].queryset.exists(),
+        },
     )
 
 
@@ -151,7 +158,10 @@ def complaint_add_info_view(request: AuthedHttpRequest, reference: str) -> HttpR
     if form.is_valid():
         try:
             complaint_add_info(
-                complaint=complaint, actor=request.user, text=form.cleaned_data["text"], files=form.cleaned_data["files"]
+                complaint=complaint,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                files=form.cleaned_data["files"],
             )
         except ValidationError as exc:
             for msg in exc.messages:
@@ -187,7 +197,9 @@ def complaint_withdraw_view(request: AuthedHttpRequest, reference: str) -> HttpR
 @never_cache
 @login_required
 def attachment_download(request: AuthedHttpRequest, public_id: uuid.UUID) -> FileResponse:
-    attachment = Attachment.objects.select_related("complaint", "complaint__merged_into").filter(public_id=public_id).first()
+    attachment = (
+        Attachment.objects.select_related("complaint", "complaint__merged_into").filter(public_id=public_id).first()
+    )
     if attachment is None or not can_view_attachment(request.user, attachment):
         raise Http404
     response = FileResponse(

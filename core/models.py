@@ -26,3 +26,142 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.object_type}:{self.object_id}.{self.field}"
+
+
+class DeadlineKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("首次回应")
+    TRIAGE = "triage", _("初步处理")
+    INVESTIGATION = "investigation", _("调查")
+    DECISION = "decision", _("处理决定")
+    INTERVIEW_RESULT = "interview_result", _("面试结果")
+    CASE_REPORT = "case_report", _("个案报告")
+    LISTENER_TASK = "listener_task", _("倾听师任务")
+    SATISFACTION_SURVEY = "satisfaction_survey", _("满意度回访")
+
+
+class DeadlinePolicy(models.Model):
+    """How long each kind of obligation may take, when to remind, whom to escalate to.
+    Edited by supervisors in the admin; nothing about deadlines is hard-coded."""
+
+    kind = models.CharField(_("类型"), max_length=32, choices=DeadlineKind.choices, unique=True)
+    duration = models.DurationField(_("时限"))
+    remind_before = models.DurationField(_("提前提醒"))
+    escalate_to_supervisors = models.BooleanField(_("超时通知督导"), default=True)
+    raise_priority = models.BooleanField(_("超时提高案件优先级"), default=True)
+    business_hours = models.BooleanField(
+        _("按工作时间计算"), default=False, help_text=_("工作日 9:00–18:00，节假日表中的日期除外。")
+    )
+
+    class Meta:
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Holiday(models.Model):
+    date = models.DateField(_("日期"), unique=True)
+    name = models.CharField(_("名称"), max_length=40)
+
+    class Meta:
+        verbose_name = _("节假日")
+        verbose_name_plural = _("节假日")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class Deadline(models.Model):
+    """One obligation with a due time. PostgreSQL holds the truth; the sweep acts on it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("进行中")
+        MET = "met", _("已按时完成")
+        BREACHED = "breached", _("已超时")
+        CANCELLED = "cancelled", _("已取消")
+
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT)
+    subject_id = models.PositiveBigIntegerField()
+    label = models.CharField(_("事项"), max_length=64, help_text=_("例如投诉编号。"))
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=32, choices=DeadlineKind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deadlines",
+        verbose_name=_("负责人"),
+    )
+    owner_role = models.CharField(_("负责团队"), max_length=32, blank=True, help_text=_("没有负责人时提醒整个团队。"))
+    starts_at = models.DateTimeField(_("开始"))
+    due_at = models.DateTimeField(_("期限"), db_index=True)
+    remind_at = models.DateTimeField(_("提醒时间"))
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.OPEN)
+    reminded_at = models.DateTimeField(_("已提醒"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("已上报"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("完成或取消时间"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("时限")
+        verbose_name_plural = _("时限")
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(
+                fields=["remind_at"], name="deadline_reminder_due", condition=models.Q(state="open", reminded_at=None)
+            ),
+            models.Index(fields=["due_at"], name="deadline_open_due", condition=models.Q(state="open")),
+            models.Index(fields=["subject_type", "subject_id", "kind"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind"],
+                condition=models.Q(state="open"),
+                name="one_open_deadline_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.get_kind_display()} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """A message to one person: shown in-app, and mailed by a Celery task that records the outcome."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("收件人")
+    )
+    kind = models.CharField(_("类型"), max_length=48)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    urgent = models.BooleanField(_("紧急"), default=False)
+    # A retry or a second worker creating "the same" notification is a no-op.
+    dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("已读"), null=True, blank=True)
+    email_queued_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("邮件已发送"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_failed_at = models.DateTimeField(_("邮件发送失败"), null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["email_queued_at"],
+                name="notification_email_pending",
+                condition=models.Q(email_sent_at=None, email_failed_at=None),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -55,7 +55,10 @@ class EmbeddedPostgres:
         cmd = [str(self.bin / args[0]), *args[1:]]
         if self.run_as:
             cmd = ["runuser", "-u", self.run_as, "--", *cmd]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr.decode(errors="replace"))
+            raise subprocess.CalledProcessError(done.returncode, cmd, stderr=done.stderr)
 
     def start(self) -> str:
         if os.geteuid() == 0:

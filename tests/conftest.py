@@ -18,9 +18,11 @@ def load_reference_data() -> None:
     flush removes it, so it is put back before tests that need it."""
     from accounts.roles import roles_sync
     from complaints.defaults import defaults_load
+    from core.defaults import policies_load
 
     roles_sync()
     defaults_load()
+    policies_load()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,9 @@ and stop them again however the command ends."""
 import os
 import signal
 import subprocess
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,8 +28,9 @@ def servers_using(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def test_embedded_servers_serve_the_command_and_stop_on_ctrl_c(tmp_path):
-    data = tmp_path / "svc"
+def test_embedded_servers_serve_the_command_and_stop_on_ctrl_c():
+    # Not pytest's tmp_path: its parent is pruned by other pytest runs on the machine.
+    data = Path(tempfile.mkdtemp(prefix="hearken-svc-")) / "svc"
     probe = (
         "import os, sys, psycopg, redis;"
         "psycopg.connect(os.environ['DATABASE_URL']).execute('select 1');"
@@ -59,3 +62,4 @@ def test_embedded_servers_serve_the_command_and_stop_on_ctrl_c(tmp_path):
     while servers_using(data) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert servers_using(data) == []
+    shutil.rmtree(data.parent, ignore_errors=True)

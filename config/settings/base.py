@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "core.context_processors.notifications",
             ],
         },
     },
@@ -164,6 +165,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Hearken <no-reply@hearken.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Links in emails are absolute: the site's public address.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- security headers ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -224,7 +228,10 @@ CELERY_TASK_TIME_LIMIT = 300
 # Longer than the longest task, or Redis would hand an unacknowledged task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+DEADLINE_SWEEP_SECONDS = env.float("DEADLINE_SWEEP_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE: dict = {
+    "sweep-deadlines": {"task": "core.tasks.sweep_deadlines", "schedule": DEADLINE_SWEEP_SECONDS},
+}
 
 # --- logging: never log request bodies (they may carry identity data) ---------
 LOGGING = {
