@@ -138,3 +138,21 @@ class WithdrawForm(forms.Form):
         label=_("撤回原因（可选）"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
     confirm = forms.BooleanField(label=_("我确认撤回这件投诉"), required=True)
+
+
+class SurveyForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("您对这次投诉处理的满意程度"),
+        choices=[
+            (5, _("5 分 · 非常满意")),
+            (4, _("4 分 · 满意")),
+            (3, _("3 分 · 一般")),
+            (2, _("2 分 · 不满意")),
+            (1, _("1 分 · 非常不满意")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    comment = forms.CharField(
+        label=_("想对我们说的话（可选）"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )

@@ -1,3 +1,4 @@
+import re
 import uuid
 
 import pgtrigger
@@ -377,6 +378,9 @@ class Attachment(models.Model):
         return self.original_name
 
 
+REPLY_PLACEHOLDER = re.compile(r"\{(reference|order_no|listener)\}")
+
+
 class ReplyTemplate(models.Model):
     """Reusable text for common resolutions. Placeholders: {reference}, {order_no}, {listener}."""
 
@@ -394,13 +398,17 @@ class ReplyTemplate(models.Model):
         return self.title
 
     def render(self, complaint: Complaint) -> str:
-        return self.body.format_map(
-            {
-                "reference": complaint.reference,
-                "order_no": complaint.session.order_no,
-                "listener": complaint.listener.display_name,
-            }
-        )
+        """The text with {reference}, {order_no} and {listener} filled in one pass.
+
+        Staff write these texts, so they never reach ``str.format``: a stray brace or an
+        attribute lookup such as ``{reference.__class__}`` stays plain text.
+        """
+        values = {
+            "reference": complaint.reference,
+            "order_no": complaint.session.order_no,
+            "listener": complaint.listener.display_name,
+        }
+        return REPLY_PLACEHOLDER.sub(lambda m: values[m.group(1)], self.body)
 
 
 class CrisisTerm(models.Model):

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:reference>/submitted/", views.complaint_submitted, name="submitted"),
     path("<str:reference>/add-info/", views.complaint_add_info_view, name="add_info"),
     path("<str:reference>/withdraw/", views.complaint_withdraw_view, name="withdraw"),
+    path("<str:reference>/survey/", views.complaint_survey, name="survey"),
 ]

@@ -14,10 +14,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
 
-from .forms import AddInfoForm, ComplaintForm, WithdrawForm
+from .forms import AddInfoForm, ComplaintForm, SurveyForm, WithdrawForm
 from .models import WITHDRAWABLE_STATES, Attachment, Complaint, ComplaintState, ConsentText
 from .selectors import attachments_for, can_view_attachment, timeline_for
-from .services import ComplaintConflict, complaint_add_info, complaint_submit, complaint_withdraw
+from .services import (
+    ComplaintConflict,
+    complaint_add_info,
+    complaint_submit,
+    complaint_survey_answer,
+    complaint_withdraw,
+)
 
 # What each state means, in plain words for the person who complained.
 STATE_EXPLAINED = {
@@ -143,6 +149,9 @@ def complaint_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse
             "attachments": attachments_for(complaint),
             "can_add_info": complaint.state in WITHDRAWABLE_STATES,
             "can_withdraw": complaint.state in WITHDRAWABLE_STATES,
+            "can_survey": complaint.state in (ComplaintState.CLOSED, ComplaintState.ARCHIVED)
+            and complaint.merged_into_id is None
+            and complaint.satisfaction_at is None,
             "add_info_form": AddInfoForm(),
             "hotline": HOTLINE,
         },
@@ -210,3 +219,25 @@ def attachment_download(request: AuthedHttpRequest, public_id: uuid.UUID) -> Fil
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def complaint_survey(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    complaint = _own_complaint(request, reference)
+    form = SurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint_survey_answer(
+                complaint=complaint,
+                actor=request.user,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ComplaintConflict as exc:
+            messages.info(request, str(exc))
+        else:
+            messages.success(request, _("谢谢您的评价。"))
+        return redirect("complaints:detail", reference=reference)
+    return render(request, "complaints/survey.html", {"complaint": complaint, "form": form})

@@ -22,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("portal.urls")),
     path("complaints/", include("complaints.urls")),
+    path("notifications/", include("core.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     *auth_urlpatterns,

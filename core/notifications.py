@@ -6,6 +6,7 @@ re-queues any email whose task was lost, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -21,7 +22,11 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 EMAIL_CHUNK = 50
-REQUEUE_AFTER = timedelta(minutes=10)
+log = logging.getLogger(__name__)
+
+
+def _requeue_after() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS)
 
 
 def render_for(user: User, template: str, context: dict) -> tuple[str, str]:
@@ -95,11 +100,20 @@ def notifications_save(rows: list[Notification]) -> list[Notification]:
 
 
 def queue_emails(ids: list[int]) -> None:
-    from .tasks import send_notification_emails
-
     for start in range(0, len(ids), EMAIL_CHUNK):
         chunk = ids[start : start + EMAIL_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: send_notification_emails.delay(chunk))
+        transaction.on_commit(lambda chunk=chunk: _publish(chunk))
+
+
+def _publish(ids: list[int]) -> None:
+    """A broker outage must not turn a saved action into an error page: the rows are committed,
+    and the sweep re-queues their emails once the broker is back."""
+    from .tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(ids)
+    except Exception:
+        log.warning("could not queue %d notification emails; the sweep will retry", len(ids), exc_info=True)
 
 
 def notifications_requeue_stale(*, now=None) -> int:
@@ -109,7 +123,7 @@ def notifications_requeue_stale(*, now=None) -> int:
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(email_sent_at=None, email_failed_at=None, email_queued_at__lt=now - REQUEUE_AFTER)
+            .filter(email_sent_at=None, email_failed_at=None, email_queued_at__lt=now - _requeue_after())
             .values_list("pk", flat=True)[:5000]
         )
         if ids:

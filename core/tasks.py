@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +35,8 @@ def send_notification_email(notification_id: int) -> None:
         )
         if n is None:  # sent already, given up on, or being sent by another worker right now
             return
-        body = n.body + (f"\n\n{n.link}" if n.link and n.link.startswith("http") else "")
+        url = n.link if n.link.startswith("http") else f"{settings.SITE_URL}{n.link}"
+        body = n.body + (f"\n\n{url}" if n.link else "")
         n.email_attempts += 1
         try:
             EmailMessage(n.subject, body, to=[n.recipient.email]).send()

@@ -1,9 +1,15 @@
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
+
+from .models import Notification
+from .notifications import notification_mark_read
 
 
 def _database_ok() -> bool:
@@ -32,3 +38,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     status = 200 if all(checks.values()) else 503
     return JsonResponse({"status": "ok" if status == 200 else "unavailable", **checks}, status=status)
+
+
+PAGE_SIZE = 30
+
+
+@never_cache
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own notifications; nobody else's are reachable from here."""
+    page = Paginator(Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id"), PAGE_SIZE)
+    return render(request, "core/notifications.html", {"page": page.get_page(request.GET.get("page"))})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("id")
+    notification_id = int(raw) if raw and raw.isdigit() else None
+    notification_mark_read(user=request.user, notification_id=notification_id)
+    return redirect("core:notifications")

@@ -2,9 +2,9 @@
 and stop them again however the command ends."""
 
 import os
+import shutil
 import signal
 import subprocess
-import shutil
 import sys
 import tempfile
 import time

@@ -229,6 +229,11 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".data" / "celerybeat-schedule")
 DEADLINE_SWEEP_SECONDS = env.float("DEADLINE_SWEEP_SECONDS", default=60.0)
+# An email queued this long ago and neither sent nor failed lost its task: the sweep queues it again.
+NOTIFICATION_REQUEUE_SECONDS = env.int("NOTIFICATION_REQUEUE_SECONDS", default=600)
+# The sweep has its own queue, so a backlog of emails never delays it. Workers consume both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"core.tasks.sweep_deadlines": {"queue": "sweep"}}
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-deadlines": {"task": "core.tasks.sweep_deadlines", "schedule": DEADLINE_SWEEP_SECONDS},
 }

@@ -4,8 +4,7 @@ import pytest
 
 from complaints.models import Complaint, ComplaintState
 
-from ..conftest import totp_now
-from ..factories import PASSWORD, ListeningSessionFactory, TOTPDeviceFactory, UserFactory
+from ..factories import PASSWORD, ListeningSessionFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,5 @@
 """The web intake form as a complainant meets it."""
 
-import io
 import uuid
 
 import pytest
@@ -279,4 +278,4 @@ def test_file_upload_names_cannot_escape_the_storage_folder(client, session, set
 
     stored = Attachment.objects.get().file.path
     assert stored.startswith(str(tmp_path))
-    assert io.open(stored, "rb").read() == PNG
+    assert Path(stored).read_bytes() == PNG
