@@ -1,6 +1,7 @@
 """The web intake form as a complainant meets it."""
 
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core import mail
