@@ -20,7 +20,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.models import User
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
+from core.deadlines import overdue_subjects
 from listeners.models import ListeningSession
 
 from .models import (
@@ -110,14 +111,16 @@ def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[s
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = gettext_lazy("首次回应")
+    """First response late, or any stage deadline breached and still unanswered."""
+
+    title = gettext_lazy("超时")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("已超时未回应")), ("no", _("未超时或已回应"))]
+        return [("yes", _("有超时事项")), ("no", _("没有超时事项"))]
 
     def queryset(self, request, queryset):
-        overdue = Q(first_response_at__isnull=True, first_response_due__lt=timezone.now())
+        overdue = Q(first_response_at__isnull=True, first_response_due__lt=timezone.now()) | Q(overdue=True)
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":
@@ -507,7 +510,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     # --- queryset and permissions ---
 
     def get_queryset(self, request):
-        queryset = complaint_list_for(request.user)
+        queryset = complaint_list_for(request.user).annotate(overdue=Exists(overdue_subjects(Complaint)))
         match = request.resolver_match
         if match is not None and match.url_name == "complaints_complaint_changelist":
             # The list never shows identity, so it is neither fetched nor decrypted.
@@ -529,7 +532,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("首次回应期限"), ordering="first_response_due")
     def first_response_due_display(self, obj: Complaint) -> str:
         due = date_format(timezone.localtime(obj.first_response_due), "SHORT_DATETIME_FORMAT")
-        if obj.first_response_overdue:
+        if obj.first_response_overdue or getattr(obj, "overdue", False):
             return format_html(
                 '{} <strong class="overdue"><img src="{}" alt=""> {}</strong>',
                 due,

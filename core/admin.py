@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLog
+from .models import AccessLog, Deadline, DeadlinePolicy, Holiday, Notification
 
 
 @admin.register(AccessLog)
@@ -32,6 +32,74 @@ class AccessLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("理由"))
     def short_reason(self, obj: AccessLog) -> str:
         return obj.reason if len(obj.reason) <= 60 else obj.reason[:60] + "…"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(admin.ModelAdmin):
+    """Supervisors set how long each stage may take; new deadlines follow the change."""
+
+    list_display = ("kind", "duration", "remind_before", "business_hours", "escalate_to_supervisors", "raise_priority")
+    list_editable = ("business_hours", "escalate_to_supervisors", "raise_priority")
+    fields = ("kind", "duration", "remind_before", "business_hours", "escalate_to_supervisors", "raise_priority")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name")
+    date_hierarchy = "date"
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(admin.ModelAdmin):
+    """What is due and what breached; rows change only through the workflow and the sweep."""
+
+    list_display = ("label", "kind", "state", "owner", "owner_role", "due_at", "reminded_at", "escalated_at")
+    list_filter = ("state", "kind", ("due_at", admin.DateFieldListFilter))
+    search_fields = ("=label", "owner__email")
+    list_select_related = ("owner",)
+    show_full_result_count = False
+    ordering = ("due_at",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The delivery log: every notification, whether its email went out, and why not."""
+
+    list_display = ("created_at", "recipient", "kind", "subject", "urgent", "email_sent_at", "email_failed_at")
+    list_filter = (
+        "kind",
+        "urgent",
+        ("email_sent_at", admin.EmptyFieldListFilter),
+        ("email_failed_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("recipient__email", "subject")
+    list_select_related = ("recipient",)
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

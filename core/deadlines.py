@@ -104,20 +104,43 @@ def deadline_open(
     )
 
 
-def _open_for(subject: models.Model, kinds: list[str] | None):
+def _for(subject: models.Model, kinds: list[str] | None, states: list[str]):
     qs = Deadline.objects.filter(
-        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk, state=Deadline.State.OPEN
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk, state__in=states
     )
     return qs.filter(kind__in=kinds) if kinds else qs
 
 
+def _open_for(subject: models.Model, kinds: list[str] | None):
+    return _for(subject, kinds, [Deadline.State.OPEN])
+
+
+def _settle_breached(subject: models.Model, kinds: list[str] | None, now) -> None:
+    # A breach stays a breach in the record; answering late only clears the overdue mark.
+    _for(subject, kinds, [Deadline.State.BREACHED]).filter(closed_at=None).update(closed_at=now)
+
+
 def deadline_meet(*, subject: models.Model, kinds: list[str]) -> int:
     """The obligation was answered: in the same transaction as the action that answered it."""
-    return _open_for(subject, kinds).update(state=Deadline.State.MET, closed_at=timezone.now())
+    now = timezone.now()
+    _settle_breached(subject, kinds, now)
+    return _open_for(subject, kinds).update(state=Deadline.State.MET, closed_at=now)
 
 
 def deadline_cancel(*, subject: models.Model, kinds: list[str] | None = None) -> int:
-    return _open_for(subject, kinds).update(state=Deadline.State.CANCELLED, closed_at=timezone.now())
+    now = timezone.now()
+    _settle_breached(subject, kinds, now)
+    return _open_for(subject, kinds).update(state=Deadline.State.CANCELLED, closed_at=now)
+
+
+def overdue_subjects(model: type[models.Model]) -> models.QuerySet:
+    """Deadlines that breached and are still unanswered, for an Exists() overdue mark in queues."""
+    return Deadline.objects.filter(
+        subject_type=ContentType.objects.get_for_model(model),
+        subject_id=models.OuterRef("pk"),
+        state=Deadline.State.BREACHED,
+        closed_at=None,
+    )
 
 
 def deadline_set_owner(*, subject: models.Model, kinds: list[str], owner: User) -> int:
