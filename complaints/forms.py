@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -73,7 +75,7 @@ class ComplaintForm(forms.Form):
         error_messages={"required": _("实名投诉需要您同意知情同意书。不同意也没关系，但平台将无法受理实名投诉。")},
     )
     consent_version = forms.CharField(widget=forms.HiddenInput)
-    files = MultipleFileField(
+    evidence = MultipleFileField(
         label=_("证据文件（可选）"),
         required=False,
         help_text=_("截图、聊天记录、PDF 或录音，最多 5 个，每个不超过 10 MB。"),
@@ -84,11 +86,13 @@ class ComplaintForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.consent_text = consent_text
-        self.fields["session"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["session"]).queryset = (
             ListeningSession.objects.filter(complainant=user).select_related("listener").order_by("-started_at")
         )
         self.fields["consent_version"].initial = consent_text.version
-        self.fields["category"].choices = [(v, f"{label}（{CATEGORY_HINTS[v]}）") for v, label in Category.choices]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            (v, f"{label}（{CATEGORY_HINTS[Category(v)]}）") for v, label in Category.choices
+        ]
 
     def clean_id_number(self) -> str:
         value = normalize_id_number(self.cleaned_data["id_number"])
@@ -100,8 +104,8 @@ class ComplaintForm(forms.Form):
         validate_mobile_phone(value)
         return value
 
-    def clean_files(self):
-        files = self.cleaned_data.get("files") or []
+    def clean_evidence(self):
+        files = self.cleaned_data.get("evidence") or []
         if len(files) > MAX_ATTACHMENTS:
             raise forms.ValidationError(_("最多上传 %(n)s 个文件。") % {"n": MAX_ATTACHMENTS})
         return files
@@ -115,7 +119,7 @@ class ComplaintForm(forms.Form):
         cleaned = super().clean()
         session, order_no = cleaned.get("session"), (cleaned.get("order_no") or "").strip()
         if session is None and order_no:
-            session = self.fields["session"].queryset.filter(order_no=order_no).first()
+            session = cast(forms.ModelChoiceField, self.fields["session"]).queryset.filter(order_no=order_no).first()
             if session is None:
                 self.add_error("order_no", _("没有找到属于您账户的这个订单号，请核对，或从上面的列表中选择。"))
         elif session is None and "session" not in self.errors:
@@ -130,7 +134,7 @@ class AddInfoForm(forms.Form):
     text = forms.CharField(
         label=_("补充说明"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10000
     )
-    files = MultipleFileField(label=_("补充证据（可选）"), required=False)
+    evidence = MultipleFileField(label=_("补充证据（可选）"), required=False)
 
 
 class WithdrawForm(forms.Form):

@@ -8,13 +8,13 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import filetype
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -121,6 +121,13 @@ def validate_evidence_file(upload: UploadedFile) -> str:
     return kind.mime
 
 
+def _evidence_types(files: list[UploadedFile]) -> list[str]:
+    try:
+        return [validate_evidence_file(f) for f in files]
+    except ValidationError as exc:
+        raise ValidationError({"files": exc.messages}) from exc
+
+
 def validate_identity(*, real_name: str, id_number: str, phone: str) -> dict[str, str]:
     errors: dict[str, list] = {}
     cleaned = {
@@ -182,7 +189,7 @@ def complaint_submit(
     files = list(files)
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError({"files": [_("最多上传 %(n)s 个文件。") % {"n": MAX_ATTACHMENTS}]})
-    mimes = [validate_evidence_file(f) for f in files]
+    mimes = _evidence_types(files)
 
     now = timezone.now()
     terms = crisis_terms_in(f"{content}\n{demands_other}")
@@ -385,8 +392,8 @@ def _transition(
 def _sync_caller_copy(complaint: Complaint, locked: Complaint, fields: list[str]) -> None:
     """Bring the caller's instance up to date, so a second call with it is not seen as stale."""
     for name in {*fields, "version"}:
-        field = locked._meta.get_field(name)
-        complaint.__dict__[field.attname] = getattr(locked, field.attname)
+        attname = cast(models.Field, locked._meta.get_field(name)).attname
+        complaint.__dict__[attname] = getattr(locked, attname)
         complaint._state.fields_cache.pop(name, None)
 
 
@@ -637,6 +644,8 @@ def complaint_add_note(
     locked.version += 1
     locked.save(update_fields=fields)
     complaint.version = locked.version
+    if visible:
+        _tell_complainant(locked, "complaint_message", {"message": note.strip()})
     return _event(locked, TimelineEvent.Kind.NOTE, actor=actor, note=note.strip(), visible=visible)
 
 
@@ -660,7 +669,7 @@ def complaint_add_info(
         raise ValidationError({"text": [_("请填写补充内容或选择文件。")]})
     if locked.attachments.count() + len(files) > MAX_ATTACHMENTS * 2:
         raise ValidationError({"files": [_("这个案件的证据文件已达上限。")]})
-    mimes = [validate_evidence_file(f) for f in files]
+    mimes = _evidence_types(files)
     for upload, mime in zip(files, mimes, strict=True):
         _store_attachment(locked, upload, mime, uploaded_by=actor)
     locked.version += 1

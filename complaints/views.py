@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
+from listeners.models import ListeningSession
 
 from .forms import AddInfoForm, ComplaintForm, SurveyForm, WithdrawForm
 from .models import WITHDRAWABLE_STATES, Attachment, Complaint, ComplaintState, ConsentText
@@ -99,7 +100,7 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
                     phone=data["phone"],
                     consent_text=consent,
                     consent_ip=request.META.get("REMOTE_ADDR"),
-                    files=data["files"],
+                    files=data["evidence"],
                     submission_key=data["submission_key"],
                 )
             except ValidationError as exc:
@@ -107,7 +108,7 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
             else:
                 return redirect("complaints:submitted", reference=complaint.reference)
         # Browsers cannot refill a file input: name the files that must be chosen again.
-        reselect = [f.name for f in request.FILES.getlist("files")]
+        reselect = [f.name or "" for f in request.FILES.getlist("evidence")]
     return render(
         request,
         "complaints/new.html",
@@ -115,7 +116,7 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
             "form": form,
             "consent": consent,
             "reselect": reselect,
-            "has_sessions": form.fields["session"].queryset.exists(),
+            "has_sessions": ListeningSession.objects.filter(complainant=request.user).exists(),
         },
     )
 
@@ -123,6 +124,7 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
 def _errors_onto_form(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
+            field = {"files": "evidence"}.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
@@ -170,7 +172,7 @@ def complaint_add_info_view(request: AuthedHttpRequest, reference: str) -> HttpR
                 complaint=complaint,
                 actor=request.user,
                 text=form.cleaned_data["text"],
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["evidence"],
             )
         except ValidationError as exc:
             for msg in exc.messages:
@@ -180,9 +182,9 @@ def complaint_add_info_view(request: AuthedHttpRequest, reference: str) -> HttpR
         else:
             messages.success(request, _("补充信息已提交，处理人员会看到。"))
     else:
-        for errors in form.errors.values():
-            for msg in errors:
-                messages.error(request, msg)
+        for field_errors in form.errors.values():
+            for text in field_errors:
+                messages.error(request, str(text))
     return redirect("complaints:detail", reference=reference)
 
 

@@ -28,7 +28,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),  # type: ignore[arg-type]
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

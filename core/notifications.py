@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -102,7 +103,7 @@ def notifications_save(rows: list[Notification]) -> list[Notification]:
 def queue_emails(ids: list[int]) -> None:
     for start in range(0, len(ids), EMAIL_CHUNK):
         chunk = ids[start : start + EMAIL_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: _publish(chunk))
+        transaction.on_commit(partial(_publish, chunk))
 
 
 def _publish(ids: list[int]) -> None:

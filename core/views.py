@@ -8,6 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
 
+from accounts.typing import AuthedHttpRequest
+
 from .models import Notification
 from .notifications import notification_mark_read
 
@@ -45,7 +47,7 @@ PAGE_SIZE = 30
 
 @never_cache
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthedHttpRequest) -> HttpResponse:
     """The signed-in user's own notifications; nobody else's are reachable from here."""
     page = Paginator(Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id"), PAGE_SIZE)
     return render(request, "core/notifications.html", {"page": page.get_page(request.GET.get("page"))})
@@ -53,7 +55,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
+def notification_read(request: AuthedHttpRequest) -> HttpResponse:
     raw = request.POST.get("id")
     notification_id = int(raw) if raw and raw.isdigit() else None
     notification_mark_read(user=request.user, notification_id=notification_id)

@@ -77,7 +77,7 @@ def test_complainant_pages_are_for_complainants_only(complaint, role):
 def test_the_complainant_adds_information_and_a_file(complaint, owner):
     response = owner.post(
         f"/complaints/{complaint.reference}/add-info/",
-        {"text": "补充：通话第 20 分钟时她笑了。", "files": [SimpleUploadedFile("录音.mp3", b"ID3" + b"\x00" * 64)]},
+        {"text": "补充：通话第 20 分钟时她笑了。", "evidence": [SimpleUploadedFile("录音.mp3", b"ID3" + b"\x00" * 64)]},
         follow=True,
     )
 

@@ -172,7 +172,7 @@ def test_evidence_files_are_stored_under_random_names_with_their_real_type(clien
         SimpleUploadedFile("聊天记录.pdf", PDF, content_type="application/pdf"),
     ]
 
-    client.post("/complaints/new/", {**form_data(session), "files": files})
+    client.post("/complaints/new/", {**form_data(session), "evidence": files})
 
     attachments = list(Attachment.objects.order_by("id"))
     assert [a.original_name for a in attachments] == ["截图.png", "聊天记录.pdf"]
@@ -185,7 +185,7 @@ def test_evidence_files_are_stored_under_random_names_with_their_real_type(clien
 def test_a_pdf_that_is_really_an_executable_is_refused_and_must_be_chosen_again(client, session):
     bad = SimpleUploadedFile("report.pdf", ELF, content_type="application/pdf")
 
-    response = client.post("/complaints/new/", {**form_data(session), "files": [bad]})
+    response = client.post("/complaints/new/", {**form_data(session), "evidence": [bad]})
 
     page = response.content.decode()
     assert "不是可接受的图片、PDF 或音频文件" in page
@@ -197,7 +197,7 @@ def test_a_pdf_that_is_really_an_executable_is_refused_and_must_be_chosen_again(
 def test_an_oversize_file_is_refused(client, session):
     big = SimpleUploadedFile("big.png", PNG + b"\x00" * (10 * 1024 * 1024), content_type="image/png")
 
-    response = client.post("/complaints/new/", {**form_data(session), "files": [big]})
+    response = client.post("/complaints/new/", {**form_data(session), "evidence": [big]})
 
     assert "超过 10 MB" in response.content.decode()
     assert not Complaint.objects.exists()
@@ -206,7 +206,7 @@ def test_an_oversize_file_is_refused(client, session):
 def test_more_than_five_files_are_refused(client, session):
     files = [SimpleUploadedFile(f"{n}.png", PNG, content_type="image/png") for n in range(6)]
 
-    response = client.post("/complaints/new/", {**form_data(session), "files": files})
+    response = client.post("/complaints/new/", {**form_data(session), "evidence": files})
 
     assert "最多上传 5 个文件" in response.content.decode()
     assert not Complaint.objects.exists()
@@ -275,7 +275,7 @@ def test_file_upload_names_cannot_escape_the_storage_folder(client, session, set
     settings.MEDIA_ROOT = str(tmp_path)
     upload = SimpleUploadedFile("../../../../tmp/evil.png", PNG, content_type="image/png")
 
-    client.post("/complaints/new/", {**form_data(session), "files": [upload]})
+    client.post("/complaints/new/", {**form_data(session), "evidence": [upload]})
 
     stored = Attachment.objects.get().file.path
     assert stored.startswith(str(tmp_path))

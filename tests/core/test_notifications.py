@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.roles import ROLE_PERMISSIONS
 from core import tasks
 from core.models import Notification
-from core.notifications import notify, notifications_requeue_stale
+from core.notifications import notifications_requeue_stale, notify
 
 from ..complaints.helpers import file_complaint
 from ..conftest import signed_in_client
