@@ -40,7 +40,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listeners.view_listenerstatuschange",
     ],
     Role.REVIEWER: [
+        *[
+            f"evaluations.{a}_{m}"
+            for a in ("view", "add", "change")
+            for m in ("evaluation", "contactrecord", "informationrequest", "decision")
+        ],
+        "evaluations.view_listenerstatement",
+        "evaluations.view_listenertask",
+        "evaluations.change_listenertask",
+        "evaluations.view_grade",
+        "evaluations.view_appeal",
+        "evaluations.change_appeal",
+        "interviews.view_competencyinterview",
         "complaints.view_complaint",
+        "complaints.evaluate_complaint",
+        "complaints.decide_complaint",
+        "complaints.close_complaint",
         "complaints.view_timelineevent",
         "complaints.view_attachment",
         "complaints.reveal_identity",
@@ -50,8 +65,28 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listeners.view_listenerstatuschange",
     ],
     Role.SUPERVISOR: [
+        *[
+            f"evaluations.{a}_{m}"
+            for a in ("view", "add", "change")
+            for m in ("evaluation", "contactrecord", "informationrequest", "decision")
+        ],
+        "evaluations.view_listenerstatement",
+        "evaluations.view_listenertask",
+        "evaluations.change_listenertask",
+        "evaluations.view_grade",
+        "evaluations.view_appeal",
+        "evaluations.change_appeal",
+        "interviews.view_competencyinterview",
+        "evaluations.approve_decision",
+        "evaluations.change_grade",
+        "evaluations.add_grade",
+        "evaluations.view_reviewerassignment",
+        "evaluations.add_reviewerassignment",
+        "interviews.add_competencyinterview",
         *[f"complaints.{p}" for p in ("view_complaint", "add_complaint", "change_complaint")],
         *[f"complaints.{p}_complaint" for p in ("triage", "escalate", "close", "merge", "assign")],
+        "complaints.evaluate_complaint",
+        "complaints.decide_complaint",
         "complaints.view_all_complaints",
         "complaints.reveal_identity",
         "complaints.view_timelineevent",
@@ -65,6 +100,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *[f"core.{a}_holiday" for a in ("view", "add", "change", "delete")],
         "core.view_deadline",
         "core.view_notification",
+        "core.view_outboxevent",
+        "core.view_webhookdelivery",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

@@ -211,6 +211,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         permissions = [
             ("triage_complaint", _("可初步处理投诉")),
             ("escalate_complaint", _("可将投诉转专业组")),
+            ("evaluate_complaint", _("可进行专业评估")),
+            ("decide_complaint", _("可作出和送达处理决定")),
             ("close_complaint", _("可结案和归档投诉")),
             ("merge_complaint", _("可合并重复投诉")),
             ("assign_complaint", _("可分派投诉")),
@@ -308,7 +310,25 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     def merge(self) -> None:
         pass
 
-    @transition(field=state, source=[S.RESOLVED, S.REJECTED], target=S.CLOSED, permission="complaints.close_complaint")
+    @transition(field=state, source=S.INVESTIGATION, target=S.EVALUATION, permission="complaints.evaluate_complaint")
+    def begin_evaluation(self) -> None:
+        pass
+
+    # evaluations.services checks the approved decision before calling the services behind these.
+    @transition(field=state, source=S.EVALUATION, target=S.DECIDED, permission="complaints.decide_complaint")
+    def decide(self) -> None:
+        pass
+
+    @transition(field=state, source=S.DECIDED, target=S.FOLLOW_UP, permission="complaints.decide_complaint")
+    def start_follow_up(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[S.RESOLVED, S.REJECTED, S.DECIDED, S.FOLLOW_UP],
+        target=S.CLOSED,
+        permission="complaints.close_complaint",
+    )
     def close(self) -> None:
         pass
 
@@ -424,3 +444,20 @@ class CrisisTerm(models.Model):
 
     def __str__(self) -> str:
         return self.phrase
+
+
+class ConflictDeclaration(models.Model):
+    """A reviewer's own statement that they should not handle a case."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="conflicts")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("原因"))
+    declared_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("利益冲突声明")
+        verbose_name_plural = _("利益冲突声明")
+        constraints = [models.UniqueConstraint(fields=["complaint", "reviewer"], name="one_conflict_per_reviewer")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.reviewer_id}"

@@ -34,6 +34,7 @@ from .models import (
     Category,
     Complaint,
     ComplaintState,
+    ConflictDeclaration,
     ConsentMethod,
     ConsentText,
     CrisisTerm,
@@ -466,9 +467,10 @@ def complaint_reject(
 def complaint_escalate(
     *, complaint: Complaint, actor: User, reviewer: User | None, note: str = "", expected_version: int | None = None
 ) -> Complaint:
-    """Professional competence and ethics go to the professional group, with a named reviewer."""
-    if reviewer is not None and not reviewer.has_role(Role.REVIEWER):
-        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+    """Professional competence and ethics go to the professional group, with a named reviewer
+    who has no conflict of interest with the case."""
+    if reviewer is not None:
+        _check_reviewer(reviewer, complaint)
     locked = _transition(
         complaint,
         "escalate",
@@ -589,8 +591,7 @@ def complaint_assign(
         locked.assigned_consultant = consultant
         changes.append(_("负责顾问：%(name)s") % {"name": consultant.get_short_name()})
     if reviewer is not None and reviewer.pk != locked.assigned_reviewer_id:
-        if not reviewer.has_role(Role.REVIEWER):
-            raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+        _check_reviewer(reviewer, locked)
         locked.assigned_reviewer = reviewer
         changes.append(_("负责专业组成员：%(name)s") % {"name": reviewer.get_short_name()})
     if not changes:
@@ -677,6 +678,90 @@ def complaint_add_info(
     names = "、".join(safe_filename(f.name or "") for f in files)
     note = text.strip() + (("\n" + _("附件：%(names)s") % {"names": names}) if names else "")
     return _event(locked, TimelineEvent.Kind.INFO_ADDED, actor=actor, note=note, visible=True)
+
+
+def reviewer_conflicts(reviewer: User, complaint: Complaint) -> list[str]:
+    """Why this reviewer must not handle this case; empty when they may."""
+    reasons = []
+    if complaint.listener.supervisor_id == reviewer.pk:
+        reasons.append(_("该专业组成员是被投诉倾听师的个人督导。"))
+    handled = Complaint.objects.filter(complainant_id=complaint.complainant_id, assigned_reviewer=reviewer).exclude(
+        pk=complaint.pk
+    )
+    if handled.exists():
+        reasons.append(_("该专业组成员处理过同一投诉人的其他投诉。"))
+    if ConflictDeclaration.objects.filter(complaint=complaint, reviewer=reviewer).exists():
+        reasons.append(_("该专业组成员已声明与本案存在利益冲突。"))
+    return reasons
+
+
+def _check_reviewer(reviewer: User, complaint: Complaint) -> None:
+    if not reviewer.has_role(Role.REVIEWER):
+        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+    reasons = reviewer_conflicts(reviewer, complaint)
+    if reasons:
+        raise ValidationError({"reviewer": [_("不能指派：%(reasons)s") % {"reasons": "".join(reasons)}]})
+
+
+@transaction.atomic
+def conflict_declare(*, complaint: Complaint, reviewer: User, reason: str) -> ConflictDeclaration:
+    """A reviewer steps aside. If they were the assigned reviewer, the assignment is cleared for reassignment."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请写明利益冲突的原因。")]})
+    declaration, _created = ConflictDeclaration.objects.get_or_create(
+        complaint=complaint, reviewer=reviewer, defaults={"reason": reason.strip()}
+    )
+    locked = complaint_get_for_update(complaint.pk)
+    if locked.assigned_reviewer_id == reviewer.pk:
+        locked.assigned_reviewer = None
+        locked.version += 1
+        locked.save(update_fields=["assigned_reviewer", "version", "updated_at"])
+        complaint.version = locked.version
+    _event(locked, TimelineEvent.Kind.ASSIGNMENT, actor=reviewer, note=_("专业组成员声明利益冲突并回避。"))
+    return declaration
+
+
+@transaction.atomic
+def complaint_begin_evaluation(*, complaint: Complaint, actor: User, expected_version: int | None = None) -> Complaint:
+    """Investigation done: the professional group evaluates."""
+    locked = _transition(
+        complaint,
+        "begin_evaluation",
+        actor=actor,
+        note=_("调查完成，专业组正在进行评估。"),
+        visible=True,
+        expected_version=expected_version,
+    )
+    deadline_meet(subject=locked, kinds=[DeadlineKind.INVESTIGATION])
+    deadline_open(
+        subject=locked,
+        kind=DeadlineKind.DECISION,
+        label=locked.reference,
+        link=staff_link(locked),
+        owner=locked.assigned_reviewer,
+        owner_role=Role.REVIEWER,
+    )
+    return locked
+
+
+@transaction.atomic
+def complaint_decide(*, complaint: Complaint, actor: User, note: str) -> Complaint:
+    """Only evaluations.services calls this, after checking that the decision is approved."""
+    locked = _transition(complaint, "decide", actor=actor, note=note, visible=True, expected_version=None)
+    deadline_meet(subject=locked, kinds=[DeadlineKind.DECISION])
+    return locked
+
+
+@transaction.atomic
+def complaint_start_follow_up(*, complaint: Complaint, actor: User, note: str) -> Complaint:
+    return _transition(complaint, "start_follow_up", actor=actor, note=note, visible=True, expected_version=None)
+
+
+def complaint_record(
+    *, complaint: Complaint, actor: User | None, note: str, visible: bool, kind: str = TimelineEvent.Kind.NOTE
+) -> TimelineEvent:
+    """A timeline entry written by a higher app's service (evaluation, decision, appeal)."""
+    return _event(complaint, kind, actor=actor, note=note, visible=visible)
 
 
 def can_reveal_identity(user: User, complaint: Complaint) -> bool:

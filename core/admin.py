@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLog, Deadline, DeadlinePolicy, Holiday, Notification
+from .models import AccessLog, Deadline, DeadlinePolicy, Holiday, Notification, OutboxEvent, WebhookDelivery
 
 
 @admin.register(AccessLog)
@@ -100,6 +100,85 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ("recipient",)
     show_full_result_count = False
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    extra = 0
+    can_delete = False
+    fields = ("attempted_at", "status_code", "duration_ms", "error", "response_excerpt")
+    readonly_fields = fields
+    ordering = ("-attempted_at", "-id")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    """What Hearken told (or is telling) the main platform, and every delivery attempt.
+    Read-only for everyone: events are written by services and changed only by delivery."""
+
+    list_display = ("created_at", "kind", "event_id", "attempts", "delivered_at", "failed_at", "next_attempt_at")
+    list_filter = (
+        "kind",
+        ("delivered_at", admin.EmptyFieldListFilter),
+        ("failed_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("=event_id",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = (
+        "event_id",
+        "kind",
+        "payload",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "failed_at",
+        "last_error",
+    )
+    readonly_fields = fields
+    inlines = [WebhookDeliveryInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every attempt across events, to see at a glance whether the platform is answering."""
+
+    list_display = ("attempted_at", "event", "status_code", "duration_ms", "error")
+    list_filter = ("status_code", ("attempted_at", admin.DateFieldListFilter))
+    search_fields = ("=event__event_id",)
+    list_select_related = ("event",)
+    date_hierarchy = "attempted_at"
+    show_full_result_count = False
+    fields = ("event", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt")
+    readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,5 +1,8 @@
+import uuid
+
 import pgtrigger
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -165,3 +168,56 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OutboxEvent(models.Model):
+    """A fact the main platform must act on (a listener's new status, an approved money remedy).
+
+    Written in the same transaction as the change it reports, so it exists if and only if the
+    change does; a Celery task then delivers it as a signed webhook and records the outcome here.
+    """
+
+    event_id = models.UUIDField(_("事件编号"), default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("类型"), max_length=64, db_index=True)
+    # Plain data about listeners and money only: it leaves Hearken, so no complainant identity.
+    payload = models.JSONField(_("内容"), encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("放弃时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("主平台事件")
+        verbose_name_plural = _("主平台事件")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_event_pending",
+                condition=models.Q(delivered_at=None, failed_at=None),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver an outbox event: what the main platform answered, or why not."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("事件"))
+    attempted_at = models.DateTimeField(_("尝试时间"), default=timezone.now, db_index=True)
+    status_code = models.PositiveSmallIntegerField(_("HTTP 状态码"), null=True, blank=True)
+    response_excerpt = models.TextField(_("响应摘录"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("Webhook 投递记录")
+        verbose_name_plural = _("Webhook 投递记录")
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.status_code or self.error[:40]}"

@@ -57,11 +57,21 @@ def send_notification_email(notification_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def deliver_outbox_event(event_id: str) -> None:
+    """One delivery attempt of an outbox event to the main platform; a no-op once it is delivered."""
+    from .outbox import outbox_deliver
+
+    outbox_deliver(event_id)
+
+
+@shared_task(acks_late=True)
 def sweep_deadlines() -> dict:
     """Beat runs this every minute; safe to run on several workers at once."""
     from .deadlines import deadlines_sweep
     from .notifications import notifications_requeue_stale
+    from .outbox import outbox_requeue_stale
 
     result = deadlines_sweep()
     requeued = notifications_requeue_stale()
+    outbox_requeue_stale()
     return {"reminded": result.reminded, "breached": result.breached, "requeued": requeued}

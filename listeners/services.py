@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import Role
+from core.outbox import outbox_write
 
 from .models import Channel, ListenerProfile, ListenerStatus, ListenerStatusChange, ListeningSession
 
@@ -45,6 +46,17 @@ def listener_set_status(
     locked.status = status
     locked.save(update_fields=["status"])
     change.save()
+    # The main platform hides, suspends or delists the listener on its side.
+    outbox_write(
+        kind="listener.status_changed",
+        payload={
+            "listener_code": locked.code,
+            "from": str(change.from_status),
+            "to": str(change.to_status),
+            "reason": str(reason),
+            "changed_at": change.created_at.isoformat(),
+        },
+    )
     listener.status = status
     return locked
 

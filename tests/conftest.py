@@ -19,10 +19,12 @@ def load_reference_data() -> None:
     from accounts.roles import roles_sync
     from complaints.defaults import defaults_load
     from core.defaults import policies_load
+    from evaluations.defaults import grades_load
 
     roles_sync()
     defaults_load()
     policies_load()
+    grades_load()
 
 
 @pytest.fixture(scope="session")

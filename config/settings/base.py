@@ -169,6 +169,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Links in emails are absolute: the site's public address.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- the main platform's webhook ----------------------------------------------
+# Listener status changes and approved money remedies are POSTed here, signed with the secret
+# (core.outbox). Empty: events stay pending in the outbox and nothing is sent.
+PLATFORM_WEBHOOK_URL = env("PLATFORM_WEBHOOK_URL", default="")
+PLATFORM_WEBHOOK_SECRET = env("PLATFORM_WEBHOOK_SECRET", default="dev-only-webhook-secret")
+
 # --- security headers ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

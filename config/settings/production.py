@@ -14,6 +14,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+if PLATFORM_WEBHOOK_URL and not env("PLATFORM_WEBHOOK_SECRET", default=""):  # noqa: F405
+    raise ImproperlyConfigured(
+        "PLATFORM_WEBHOOK_URL is set: set PLATFORM_WEBHOOK_SECRET too (shared with the platform)"
+    )
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

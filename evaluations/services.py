@@ -1,0 +1,955 @@
+"""Investigation, evaluation, decision, follow-up and appeal: every write of the evaluations app.
+
+Each public function is atomic: a decision's notification creates its tasks, deadlines, status
+changes and interview request in one transaction, so a failure in the middle leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed, has_transition_perm
+
+from accounts.roles import Role
+from complaints.models import Complaint, ComplaintState
+from complaints.selectors import complaint_get_for_update
+from complaints.services import (
+    ComplaintConflict,
+    complaint_close,
+    complaint_decide,
+    complaint_record,
+    complaint_start_follow_up,
+    reviewer_conflicts,
+    safe_filename,
+    staff_link,
+    validate_evidence_file,
+)
+from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_for
+from core.models import DeadlineKind
+from core.notifications import notify
+from interviews.services import interview_request
+from listeners.models import ListenerStatus
+from listeners.services import listener_set_status
+
+from .models import (
+    MONEY_REMEDIES,
+    TASK_MEASURES,
+    Appeal,
+    AppealState,
+    ContactRecord,
+    Decision,
+    DecisionState,
+    Evaluation,
+    Grade,
+    InformationRequest,
+    ListenerResponse,
+    ListenerStatement,
+    ListenerTask,
+    Measure,
+    Outcome,
+    Party,
+    Remedy,
+    ReviewerAssignment,
+    TaskState,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+LISTENER_APPEAL_DAYS = 7
+COMPLAINANT_REOPEN_DAYS = 14
+INFORMATION_REQUEST_DAYS = 3
+
+# Status measures, most severe first: the listener gets the most severe one a decision carries.
+STATUS_FOR_MEASURE = [
+    (Measure.DELIST, ListenerStatus.DELISTED),
+    (Measure.SUSPEND_ORDERS, ListenerStatus.SUSPENDED),
+    (Measure.HIDE_PROFILE, ListenerStatus.HIDDEN),
+    (Measure.RETURN_TO_INTERNSHIP, ListenerStatus.INTERNSHIP),
+]
+# Statuses a decision lifts by itself once every task is verified.
+RESTORABLE = {ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED}
+
+TASK_DESCRIPTIONS = {
+    Measure.FEEDBACK: gettext_lazy("阅读专业组的书面反馈，并提交一份书面反思。"),
+    Measure.CONTINUED_LEARNING: gettext_lazy("完成与本案问题相关的继续学习，并提交学习证明。"),
+    Measure.SUPERVISION_SESSIONS: gettext_lazy("接受至少 3 次个案督导，并提交督导师签字的记录。"),
+    Measure.PERSONAL_THERAPY: gettext_lazy("完成至少 5 次个人体验（个人咨询），并提交证明。"),
+}
+
+
+# --- who works on a case ------------------------------------------------------------------
+
+
+def reviewers_of(complaint: Complaint) -> set[int]:
+    ids = set(ReviewerAssignment.objects.filter(complaint=complaint).values_list("reviewer_id", flat=True))
+    if complaint.assigned_reviewer_id:
+        ids.add(complaint.assigned_reviewer_id)
+    return ids
+
+
+def is_lead(user: User, complaint: Complaint) -> bool:
+    return complaint.assigned_reviewer_id == user.pk
+
+
+def _require_case_reviewer(user: User, complaint: Complaint) -> None:
+    if user.pk not in reviewers_of(complaint) and not user.has_role(Role.SUPERVISOR):
+        raise PermissionDenied(_("您不是本案的评估人。"))
+
+
+@transaction.atomic
+def reviewer_assign(*, complaint: Complaint, reviewer: User, actor: User) -> ReviewerAssignment:
+    """Add a reviewer to the case. Refused, with the reason, when they have a conflict of interest."""
+    if not (actor.has_role(Role.SUPERVISOR) or is_lead(actor, complaint)):
+        raise PermissionDenied(_("只有督导或本案主审可以增加评估人。"))
+    if not reviewer.has_role(Role.REVIEWER):
+        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+    reasons = reviewer_conflicts(reviewer, complaint)
+    handled_other = (
+        ReviewerAssignment.objects.filter(reviewer=reviewer, complaint__complainant_id=complaint.complainant_id)
+        .exclude(complaint=complaint)
+        .exists()
+    )
+    if handled_other and not reasons:
+        reasons.append(_("该专业组成员处理过同一投诉人的其他投诉。"))
+    if reasons:
+        raise ValidationError({"reviewer": [_("不能指派：%(reasons)s") % {"reasons": "".join(reasons)}]})
+    assignment, _created = ReviewerAssignment.objects.get_or_create(
+        complaint=complaint, reviewer=reviewer, defaults={"assigned_by": actor}
+    )
+    complaint_record(complaint=complaint, actor=actor, note=_("增加评估人：%(n)s") % {"n": reviewer}, visible=False)
+    notify(
+        recipients=[reviewer],
+        kind="complaint.assigned",
+        template="case_assigned",
+        context={"reference": complaint.reference},
+        link=review_link(complaint),
+    )
+    return assignment
+
+
+def review_link(complaint: Complaint) -> str:
+    return f"/review/{complaint.reference}/"
+
+
+# --- investigation ------------------------------------------------------------------------------
+
+
+def _require_investigating(complaint: Complaint) -> None:
+    if complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
+        raise ComplaintConflict(_("案件不在调查或评估阶段。"))
+
+
+@transaction.atomic
+def contact_record_add(*, complaint: Complaint, actor: User, party: str, channel: str, summary: str, **fields: Any):
+    _require_case_reviewer(actor, complaint)
+    _require_investigating(complaint)
+    if not summary.strip():
+        raise ValidationError({"summary": [_("请填写沟通概要。")]})
+    allowed = {
+        "contacted_at",
+        "expectations",
+        "conflict_points",
+        "evidence_notes",
+        "confirmed_demands",
+        "consent_disclosed",
+        "listener_account",
+        "listener_understanding",
+        "listener_view_of_demands",
+    }
+    record = ContactRecord.objects.create(
+        complaint=complaint,
+        party=party,
+        channel=channel,
+        summary=summary.strip(),
+        recorded_by=actor,
+        contacted_at=fields.pop("contacted_at", None) or timezone.now(),
+        **{k: v for k, v in fields.items() if k in allowed},
+    )
+    complaint_record(
+        complaint=complaint,
+        actor=actor,
+        note=_("记录了与%(party)s的沟通。") % {"party": Party(party).label},
+        visible=False,
+    )
+    return record
+
+
+@transaction.atomic
+def information_request_create(*, complaint: Complaint, actor: User, party: str, question: str) -> InformationRequest:
+    """Ask one party a question through the platform; they answer on their own page."""
+    _require_case_reviewer(actor, complaint)
+    _require_investigating(complaint)
+    if not question.strip():
+        raise ValidationError({"question": [_("请填写要询问的问题。")]})
+    request = InformationRequest.objects.create(
+        complaint=complaint,
+        party=party,
+        question=question.strip(),
+        asked_by=actor,
+        due_at=timezone.now() + timedelta(days=INFORMATION_REQUEST_DAYS),
+    )
+    if party == Party.COMPLAINANT:
+        recipient, link = complaint.complainant, f"/complaints/{complaint.reference}/"
+    else:
+        recipient, link = complaint.listener.user, f"/portal/complaints/{complaint.pk}/"
+    complaint_record(complaint=complaint, actor=actor, note=question.strip(), visible=party == Party.COMPLAINANT)
+    notify(
+        recipients=[recipient],
+        kind="investigation.information_request",
+        template="information_requested",
+        context={"reference": complaint.reference if party == Party.COMPLAINANT else "", "question": question.strip()},
+        link=link,
+    )
+    return request
+
+
+@transaction.atomic
+def information_request_answer(*, request: InformationRequest, actor: User, answer: str) -> InformationRequest:
+    locked = InformationRequest.objects.select_for_update().select_related("complaint__listener").get(pk=request.pk)
+    owner = locked.complaint.complainant_id if locked.party == Party.COMPLAINANT else locked.complaint.listener.user_id
+    if actor.pk != owner:
+        raise PermissionDenied(_("这个问题不是问您的。"))
+    if locked.answered_at is not None:
+        raise ComplaintConflict(_("这个问题已经回答过了。"))
+    if not answer.strip():
+        raise ValidationError({"answer": [_("请填写回复。")]})
+    locked.answer, locked.answered_at = answer.strip(), timezone.now()
+    locked.save(update_fields=["answer", "answered_at"])
+    complaint_record(
+        complaint=locked.complaint,
+        actor=actor,
+        note=_("%(party)s回复了补充信息请求。") % {"party": Party(locked.party).label},
+        visible=locked.party == Party.COMPLAINANT,
+    )
+    notify(
+        recipients=[locked.asked_by],
+        kind="investigation.answer",
+        template="information_answered",
+        context={"reference": locked.complaint.reference},
+        link=review_link(locked.complaint),
+    )
+    return locked
+
+
+@transaction.atomic
+def statement_request(*, complaint: Complaint, actor: User) -> ListenerStatement:
+    """Tell the listener of the complaint (never who filed it) and ask for their account."""
+    _require_case_reviewer(actor, complaint)
+    _require_investigating(complaint)
+    statement, created = ListenerStatement.objects.get_or_create(
+        complaint=complaint, defaults={"listener": complaint.listener}
+    )
+    if created:
+        complaint_record(complaint=complaint, actor=actor, note=_("已请倾听师提交陈述。"), visible=False)
+        notify(
+            recipients=[complaint.listener.user],
+            kind="investigation.statement_requested",
+            template="statement_requested",
+            context={"order_no": complaint.session.order_no},
+            link=f"/portal/complaints/{complaint.pk}/",
+        )
+    return statement
+
+
+@transaction.atomic
+def statement_save(*, statement: ListenerStatement, actor: User, body: str, submit: bool = False) -> ListenerStatement:
+    locked = ListenerStatement.objects.select_for_update().select_related("listener").get(pk=statement.pk)
+    if actor.pk != locked.listener.user_id:
+        raise PermissionDenied(_("只有被投诉的倾听师本人可以撰写陈述。"))
+    if locked.submitted_at is not None:
+        raise ComplaintConflict(_("陈述已经提交，不能再修改。"))
+    if submit and not body.strip():
+        raise ValidationError({"body": [_("请写下您的陈述再提交。")]})
+    locked.body = body
+    fields = ["body", "updated_at"]
+    if submit:
+        locked.submitted_at = timezone.now()
+        fields.append("submitted_at")
+    locked.save(update_fields=fields)
+    if submit:
+        complaint = locked.complaint
+        complaint_record(complaint=complaint, actor=actor, note=_("倾听师提交了陈述。"), visible=False)
+        notify(
+            recipients=get_user_model().objects.filter(pk__in=reviewers_of(complaint)),
+            kind="investigation.statement_submitted",
+            template="statement_submitted",
+            context={"reference": complaint.reference},
+            link=review_link(complaint),
+        )
+    return locked
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+EVALUATION_FIELDS = [
+    "facts",
+    "facts_rationale",
+    "evidence_cited",
+    "demand",
+    "demand_rationale",
+    "finding_competence_gap",
+    "finding_subjective_harm",
+    "finding_inducing_orders",
+    "finding_illegality",
+    "competence_rationale",
+    "awareness",
+    "reflection",
+    "awareness_rationale",
+    "outcome",
+    "proposed_grade",
+    "outcome_rationale",
+]
+REQUIRED_ON_SUBMIT = [
+    ("facts", gettext_lazy("请评估投诉是否属实。")),
+    ("facts_rationale", gettext_lazy("请写明事实判断的理由。")),
+    ("demand", gettext_lazy("请评估诉求是否合理。")),
+    ("demand_rationale", gettext_lazy("请写明诉求判断的理由。")),
+    ("competence_rationale", gettext_lazy("请写明对胜任力、伤害、诱导下单和违法情况的判断理由。")),
+    ("awareness", gettext_lazy("请评估倾听师在倾诉中的觉察。")),
+    ("reflection", gettext_lazy("请评估倾听师在处理过程中的反思。")),
+    ("awareness_rationale", gettext_lazy("请写明觉察与反思评估的理由。")),
+    ("outcome", gettext_lazy("请选择结论 A 或 B。")),
+    ("outcome_rationale", gettext_lazy("请写明结论的理由。")),
+]
+
+
+def _validate_evaluation(evaluation: Evaluation) -> None:
+    errors: dict[str, list[str]] = {}
+    for field, message in REQUIRED_ON_SUBMIT:
+        value = getattr(evaluation, field)
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):
+            errors.setdefault(field, []).append(str(message))
+    grade = evaluation.proposed_grade
+    if evaluation.outcome == Outcome.B and (grade is None or grade.level == 0):
+        errors.setdefault("proposed_grade", []).append(_("结论 B 须提出 1 级及以上的处理等级。"))
+    if evaluation.outcome == Outcome.A and grade is not None and grade.level != 0:
+        errors.setdefault("proposed_grade", []).append(_("结论 A 对应 0 级（无明确不足）。"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_evaluating(complaint: Complaint) -> None:
+    if complaint.state != ComplaintState.EVALUATION:
+        raise ComplaintConflict(_("案件不在评估阶段。"))
+
+
+@transaction.atomic
+def evaluation_save(*, complaint: Complaint, reviewer: User, data: dict, submit: bool = False) -> Evaluation:
+    """Save a reviewer's own evaluation as a draft, or submit it (then it is read-only)."""
+    locked = complaint_get_for_update(complaint.pk)
+    if reviewer.pk not in reviewers_of(locked):
+        raise PermissionDenied(_("您不是本案的评估人。"))
+    _require_evaluating(locked)
+    evaluation, _created = Evaluation.objects.select_for_update().get_or_create(
+        complaint=locked, reviewer=reviewer, is_final=False
+    )
+    if evaluation.submitted:
+        raise ComplaintConflict(_("您的评估已提交，不能再修改。"))
+    for field in EVALUATION_FIELDS:
+        if field in data:
+            setattr(evaluation, field, data[field])
+    if submit:
+        _validate_evaluation(evaluation)
+        evaluation.submitted_at = timezone.now()
+    evaluation.save()
+    if submit:
+        complaint_record(complaint=locked, actor=reviewer, note=_("评估人提交了评估。"), visible=False)
+    return evaluation
+
+
+def evaluations_visible_to(user: User, complaint: Complaint) -> list[Evaluation]:
+    """A reviewer sees others' scores only after submitting their own; supervisors see all."""
+    evaluations = list(
+        Evaluation.objects.filter(complaint=complaint).select_related("reviewer", "proposed_grade").order_by("id")
+    )
+    if user.has_role(Role.SUPERVISOR):
+        return evaluations
+    own = next((e for e in evaluations if e.reviewer_id == user.pk and not e.is_final), None)
+    if own is not None and own.submitted:
+        return evaluations
+    return [e for e in evaluations if e.reviewer_id == user.pk and not e.is_final]
+
+
+@transaction.atomic
+def evaluation_reconcile(*, complaint: Complaint, lead: User, data: dict, disagreements: str = "") -> Evaluation:
+    """The lead's final evaluation, once every reviewer has submitted; their disagreements are kept."""
+    locked = complaint_get_for_update(complaint.pk)
+    if not is_lead(lead, locked):
+        raise PermissionDenied(_("只有本案主审可以形成最终评估。"))
+    _require_evaluating(locked)
+    pending = reviewers_of(locked) - set(
+        Evaluation.objects.filter(complaint=locked, is_final=False, submitted_at__isnull=False).values_list(
+            "reviewer_id", flat=True
+        )
+    )
+    if pending:
+        raise ValidationError(_("还有评估人没有提交评估。"))
+    if Evaluation.objects.filter(complaint=locked, is_final=True).exists():
+        raise ComplaintConflict(_("最终评估已经形成。"))
+    final = Evaluation(complaint=locked, reviewer=lead, is_final=True, disagreements=disagreements.strip())
+    for field in EVALUATION_FIELDS:
+        if field in data:
+            setattr(final, field, data[field])
+    _validate_evaluation(final)
+    final.submitted_at = timezone.now()
+    final.save()
+    complaint_record(complaint=locked, actor=lead, note=_("主审形成了最终评估。"), visible=False)
+    return final
+
+
+# --- decision ------------------------------------------------------------------------------------
+
+
+def _final_evaluation(complaint: Complaint) -> Evaluation:
+    final = Evaluation.objects.filter(complaint=complaint, is_final=True, submitted_at__isnull=False).first()
+    if final is None:
+        raise ValidationError(_("须先形成最终评估，才能作出处理决定。"))
+    return final
+
+
+def _validate_money(complaint: Complaint, remedies: list[str], refund, compensation) -> dict[str, Decimal | None]:
+    amount = complaint.session.amount
+    errors: dict[str, list[str]] = {}
+    refund_amount: Decimal | None = None
+    if Remedy.FULL_REFUND in remedies and Remedy.PARTIAL_REFUND in remedies:
+        errors["remedies"] = [_("全额退款和部分退款只能选一项。")]
+    if Remedy.FULL_REFUND in remedies:
+        refund_amount = amount
+    elif Remedy.PARTIAL_REFUND in remedies:
+        if refund is None or not (Decimal("0") < Decimal(refund) < amount):
+            errors["refund_amount"] = [_("部分退款金额须大于 0 且小于订单金额 %(a)s 元。") % {"a": amount}]
+        else:
+            refund_amount = Decimal(refund)
+    compensation_amount: Decimal | None = None
+    if Remedy.COMPENSATION in remedies:
+        if compensation is None or Decimal(compensation) <= 0:
+            errors["compensation_amount"] = [_("请填写补偿金额。")]
+        else:
+            compensation_amount = Decimal(compensation)
+    if errors:
+        raise ValidationError(errors)
+    return {"refund_amount": refund_amount, "compensation_amount": compensation_amount}
+
+
+@transaction.atomic
+def decision_draft(
+    *,
+    complaint: Complaint,
+    actor: User,
+    grade: Grade,
+    text_to_complainant: str,
+    text_to_listener: str,
+    measures: list[str] | None = None,
+    remedies: list[str] | None = None,
+    refund_amount: Decimal | None = None,
+    compensation_amount: Decimal | None = None,
+    adjustment_reason: str = "",
+) -> Decision:
+    """Write or rewrite the decision. Measures and remedies default to the grade's; changing them needs a reason."""
+    locked = complaint_get_for_update(complaint.pk)
+    if not (is_lead(actor, locked) or actor.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有本案主审或督导可以起草处理决定。"))
+    _require_evaluating(locked)
+    final = _final_evaluation(locked)
+    if (final.outcome == Outcome.A) != (grade.level == 0):
+        raise ValidationError({"grade": [_("处理等级须与最终评估的结论一致（A 对应 0 级）。")]})
+    measures = list(dict.fromkeys(grade.measures if measures is None else measures))
+    remedies = list(dict.fromkeys(grade.remedies if remedies is None else remedies))
+    adjusted = set(measures) != set(grade.measures) or set(remedies) != set(grade.remedies)
+    errors: dict[str, list[str]] = {}
+    if adjusted and not adjustment_reason.strip():
+        errors["adjustment_reason"] = [_("处理措施或补救与等级默认不同，请写明调整理由。")]
+    if not text_to_complainant.strip():
+        errors["text_to_complainant"] = [_("请填写给投诉人的说明。")]
+    if not text_to_listener.strip():
+        errors["text_to_listener"] = [_("请填写给倾听师的说明。")]
+    if errors:
+        raise ValidationError(errors)
+    money = _validate_money(locked, remedies, refund_amount, compensation_amount)
+    decision = Decision.objects.select_for_update().filter(complaint=locked).first()
+    if decision is not None and decision.state != DecisionState.DRAFT:
+        raise ComplaintConflict(_("决定已提交审批或已批准，不能再修改。"))
+    values = {
+        "evaluation": final,
+        "grade": grade,
+        "measures": measures,
+        "remedies": remedies,
+        "adjustment_reason": adjustment_reason.strip(),
+        "text_to_complainant": text_to_complainant.strip(),
+        "text_to_listener": text_to_listener.strip(),
+        "decided_by": actor,
+        **money,
+    }
+    if decision is None:
+        decision = Decision.objects.create(complaint=locked, **values)
+    else:
+        for key, value in values.items():
+            setattr(decision, key, value)
+        decision.save()
+    return decision
+
+
+@transaction.atomic
+def decision_submit(*, decision: Decision, actor: User) -> Decision:
+    """Send for a supervisor's approval when the grade or a money remedy requires it; else confirm."""
+    locked = Decision.objects.select_for_update().select_related("grade", "complaint").get(pk=decision.pk)
+    if not (is_lead(actor, locked.complaint) or actor.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有本案主审或督导可以提交处理决定。"))
+    if locked.state != DecisionState.DRAFT:
+        raise ComplaintConflict(_("决定已经提交过了。"))
+    if locked.needs_approval:
+        locked.request_approval()
+        notify(
+            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+            kind="decision.pending_approval",
+            template="decision_pending_approval",
+            context={"reference": locked.complaint.reference, "grade": locked.grade.level},
+            link="/review/approvals/",
+        )
+    else:
+        locked.confirm()
+    locked.save(update_fields=["state"])
+    complaint_record(
+        complaint=locked.complaint,
+        actor=actor,
+        note=_("处理决定（%(g)s 级）已提交：%(s)s") % {"g": locked.grade.level, "s": locked.get_state_display()},
+        visible=False,
+    )
+    return locked
+
+
+@transaction.atomic
+def decision_approve(*, decision: Decision, actor: User) -> Decision:
+    """A supervisor approves; each approved money remedy is told to the main platform via the outbox."""
+    locked = Decision.objects.select_for_update().select_related("complaint__session").get(pk=decision.pk)
+    if locked.state != DecisionState.PENDING_APPROVAL:
+        raise ComplaintConflict(_("这个决定不在待批准状态。"))
+    if not has_transition_perm(locked.approve, actor):
+        raise PermissionDenied(_("只有督导可以批准处理决定。"))
+    locked.approve()
+    locked.approved_by, locked.approved_at = actor, timezone.now()
+    locked.save(update_fields=["state", "approved_by", "approved_at"])
+    _money_to_platform(locked)
+    complaint_record(complaint=locked.complaint, actor=actor, note=_("督导批准了处理决定。"), visible=False)
+    return locked
+
+
+def _money_to_platform(decision: Decision) -> None:
+    from core.outbox import outbox_write
+
+    complaint = decision.complaint
+    for remedy in decision.remedies:
+        if remedy not in MONEY_REMEDIES:
+            continue
+        amount = decision.compensation_amount if remedy == Remedy.COMPENSATION else decision.refund_amount
+        outbox_write(
+            kind="remedy.approved",
+            payload={
+                "reference": complaint.reference,
+                "order_no": complaint.session.order_no,
+                "remedy": remedy,
+                "amount": str(amount),
+                "currency": "CNY",
+            },
+        )
+
+
+@transaction.atomic
+def decision_send_back(*, decision: Decision, actor: User, reason: str) -> Decision:
+    locked = Decision.objects.select_for_update().select_related("complaint").get(pk=decision.pk)
+    if locked.state != DecisionState.PENDING_APPROVAL:
+        raise ComplaintConflict(_("这个决定不在待批准状态。"))
+    if not has_transition_perm(locked.send_back, actor):
+        raise PermissionDenied(_("只有督导可以退回处理决定。"))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请写明退回的理由。")]})
+    locked.send_back()
+    locked.returned_reason = reason.strip()
+    locked.save(update_fields=["state", "returned_reason"])
+    complaint_record(complaint=locked.complaint, actor=actor, note=_("督导退回：%(r)s") % {"r": reason}, visible=False)
+    notify(
+        recipients=[locked.decided_by],
+        kind="decision.returned",
+        template="decision_returned",
+        context={"reference": locked.complaint.reference, "reason": reason.strip()},
+        link=review_link(locked.complaint),
+    )
+    return locked
+
+
+@transaction.atomic
+def decision_record_listener_response(*, decision: Decision, actor: User, response: str, reason: str = "") -> Decision:
+    """After the group talked with the listener: their agreement, or dissent with their reasoning."""
+    locked = Decision.objects.select_for_update().select_related("complaint").get(pk=decision.pk)
+    listener_user = locked.complaint.listener.user_id
+    if actor.pk != listener_user and actor.pk not in reviewers_of(locked.complaint):
+        raise PermissionDenied(_("您不能记录倾听师的意见。"))
+    if response == ListenerResponse.DISAGREES and not reason.strip():
+        raise ValidationError({"listener_response_reason": [_("不同意时请写明理由。")]})
+    locked.listener_response, locked.listener_response_reason = response, reason.strip()
+    locked.save(update_fields=["listener_response", "listener_response_reason"])
+    complaint_record(
+        complaint=locked.complaint,
+        actor=actor,
+        note=_("倾听师对处理决定的意见：%(r)s") % {"r": ListenerResponse(response).label},
+        visible=False,
+    )
+    return locked
+
+
+@transaction.atomic
+def decision_notify(*, decision: Decision, actor: User) -> Decision:
+    """Deliver the approved decision: apply measures, tell both parties, move the case on.
+
+    One transaction: tasks with their deadlines, listener status changes (with history pointing
+    at this decision), an interview request, the complaint's transitions and the notifications
+    all happen together or not at all.
+    """
+    locked = (
+        Decision.objects.select_for_update()
+        .select_related("complaint__listener__user", "complaint__session", "grade")
+        .get(pk=decision.pk)
+    )
+    complaint = locked.complaint
+    if not (is_lead(actor, complaint) or actor.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有本案主审或督导可以送达处理决定。"))
+    if not can_proceed(locked.notify):
+        raise ComplaintConflict(_("处理决定须先获批准（或确认）才能送达。"))
+    locked.notify()
+    locked.notified_at = timezone.now()
+    locked.save(update_fields=["state", "notified_at"])
+    complaint_decide(complaint=complaint, actor=actor, note=locked.text_to_complainant)
+    tasks = _apply_measures(locked, actor)
+    notify(
+        recipients=[complaint.complainant],
+        kind="complaint.decided",
+        template="decision_to_complainant",
+        context={"reference": complaint.reference, "text": locked.text_to_complainant},
+        link=f"/complaints/{complaint.reference}/",
+    )
+    notify(
+        recipients=[complaint.listener.user],
+        kind="listener.decision",
+        template="decision_to_listener",
+        context={
+            "order_no": complaint.session.order_no,
+            "grade": locked.grade.level,
+            "text": locked.text_to_listener,
+            "tasks": [t.get_kind_display() for t in tasks],
+        },
+        link=f"/portal/complaints/{complaint.pk}/",
+    )
+    if tasks:
+        complaint_start_follow_up(complaint=complaint, actor=actor, note=_("处理决定已送达，正在跟进落实。"))
+    else:
+        complaint_close(complaint=complaint, actor=actor, note=_("处理决定已送达，案件结案。"))
+    return locked
+
+
+def _apply_measures(decision: Decision, actor: User) -> list[ListenerTask]:
+    tasks = _create_tasks(decision, [m for m in decision.measures if m in TASK_MEASURES])
+    status = _status_for(decision.measures)
+    if status is not None:
+        complaint = decision.complaint
+        listener_set_status(
+            listener=complaint.listener,
+            status=status,
+            reason=_("处理决定 %(ref)s（%(g)s 级）") % {"ref": complaint.reference, "g": decision.grade.level},
+            actor=actor,
+            source=decision,
+        )
+    _request_interview_and_report(decision, actor, decision.measures)
+    return tasks
+
+
+def _create_tasks(decision: Decision, kinds: list[str]) -> list[ListenerTask]:
+    complaint = decision.complaint
+    tasks = []
+    for kind in kinds:
+        due, _remind = due_for(DeadlineKind.LISTENER_TASK, timezone.now())
+        task = ListenerTask.objects.create(
+            decision=decision,
+            listener=complaint.listener,
+            kind=kind,
+            description=str(TASK_DESCRIPTIONS[Measure(kind)]),
+            due_at=due,
+        )
+        deadline_open(
+            subject=task,
+            kind=DeadlineKind.LISTENER_TASK,
+            label=f"{complaint.reference}/{task.pk}",
+            link="/portal/tasks/",
+            owner=complaint.listener.user,
+            due_at=due,
+        )
+        tasks.append(task)
+    return tasks
+
+
+def _request_interview_and_report(decision: Decision, actor: User, measures: list[str]) -> None:
+    complaint = decision.complaint
+    if Measure.COMPETENCY_INTERVIEW in measures:
+        interview_request(
+            listener=complaint.listener,
+            complaint=complaint,
+            reason=_("处理决定 %(ref)s 要求进行胜任力考核面试。") % {"ref": complaint.reference},
+            actor=actor,
+        )
+    if Measure.REPORT_TO_AUTHORITIES in measures:
+        complaint_record(
+            complaint=complaint,
+            actor=actor,
+            note=_("决定依法报告有关部门，请督导跟进并记录报告情况。"),
+            visible=False,
+        )
+        notify(
+            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+            kind="decision.report_to_authorities",
+            template="report_to_authorities",
+            context={"reference": complaint.reference},
+            link=staff_link(complaint),
+            urgent=True,
+        )
+
+
+def _status_for(measures: list[str]) -> str | None:
+    for measure, status in STATUS_FOR_MEASURE:
+        if measure in measures:
+            return status
+    return None
+
+
+# --- follow-up tasks ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedFile | None = None) -> ListenerTask:
+    locked = ListenerTask.objects.select_for_update().select_related("listener").get(pk=task.pk)
+    if actor.pk != locked.listener.user_id:
+        raise PermissionDenied(_("只有本人可以提交任务完成情况。"))
+    if locked.state not in (TaskState.OPEN,):
+        raise ComplaintConflict(_("这个任务已提交或已核实。"))
+    if not note.strip() and upload is None:
+        raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
+    if upload is not None:
+        try:
+            validate_evidence_file(upload)
+        except ValidationError as exc:
+            raise ValidationError({"evidence": exc.messages}) from exc
+        locked.evidence.save("evidence", upload, save=False)
+        locked.evidence_name = safe_filename(upload.name or "")
+    locked.evidence_note = note.strip()
+    locked.state, locked.submitted_at = TaskState.SUBMITTED, timezone.now()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = "") -> ListenerTask:
+    """Staff verify a task, or send it back. When the last task is verified the case closes and a
+    temporary status (hidden, suspended) is lifted."""
+    locked = ListenerTask.objects.select_for_update().select_related("decision__complaint").get(pk=task.pk)
+    complaint = locked.decision.complaint
+    if not (actor.pk in reviewers_of(complaint) or actor.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有本案评估人或督导可以核实任务。"))
+    if locked.state != TaskState.SUBMITTED:
+        raise ComplaintConflict(_("这个任务还没有提交，或已核实。"))
+    if not accepted and not note.strip():
+        raise ValidationError({"review_note": [_("退回时请说明还需要什么。")]})
+    locked.review_note = note.strip()
+    if accepted:
+        locked.state, locked.verified_by, locked.verified_at = TaskState.VERIFIED, actor, timezone.now()
+        deadline_meet(subject=locked, kinds=[DeadlineKind.LISTENER_TASK])
+    else:
+        locked.state = TaskState.OPEN
+    locked.save()
+    notify(
+        recipients=[locked.listener.user],
+        kind="listener.task_reviewed",
+        template="task_reviewed",
+        context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
+        link="/portal/tasks/",
+    )
+    if accepted:
+        _close_when_all_verified(locked.decision, actor)
+    return locked
+
+
+def _close_when_all_verified(decision: Decision, actor: User) -> None:
+    if decision.tasks.filter(state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists():
+        return
+    complaint = complaint_get_for_update(decision.complaint_id)
+    listener = complaint.listener
+    if listener.status in RESTORABLE and not listener.interviews.filter(state__in=["requested", "scheduling"]).exists():
+        listener_set_status(
+            listener=listener,
+            status=ListenerStatus.ACTIVE,
+            reason=_("处理决定 %(ref)s 的任务已全部完成。") % {"ref": complaint.reference},
+            actor=actor,
+            source=decision,
+        )
+    if complaint.state == ComplaintState.FOLLOW_UP:
+        complaint_close(complaint=complaint, actor=actor, note=_("处理决定的各项任务已完成，案件结案。"))
+
+
+# --- appeals ---------------------------------------------------------------------------------------
+
+
+def _closed_at(complaint: Complaint):
+    event = complaint.timeline.filter(transition="close").order_by("-created_at").first()
+    return event.created_at if event else None
+
+
+@transaction.atomic
+def appeal_file(*, decision: Decision, actor: User, reason: str) -> Appeal:
+    """The listener appeals once within 7 days of notification; the complainant may ask to reopen
+    within 14 days of closing."""
+    locked = Decision.objects.select_for_update().select_related("complaint__listener").get(pk=decision.pk)
+    complaint = locked.complaint
+    now = timezone.now()
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请写明申诉理由。")]})
+    if actor.pk == complaint.listener.user_id:
+        party = Party.LISTENER
+        if locked.notified_at is None or now > locked.notified_at + timedelta(days=LISTENER_APPEAL_DAYS):
+            raise ValidationError(_("申诉须在决定送达后 %(d)s 天内提出。") % {"d": LISTENER_APPEAL_DAYS})
+        if locked.appeals.filter(party=Party.LISTENER).exists():
+            raise ComplaintConflict(_("每个决定只能申诉一次。"))
+    elif actor.pk == complaint.complainant_id:
+        party = Party.COMPLAINANT
+        closed_at = _closed_at(complaint)
+        if complaint.state not in (ComplaintState.CLOSED, ComplaintState.ARCHIVED) or closed_at is None:
+            raise ComplaintConflict(_("案件结案后才能申请复核。"))
+        if now > closed_at + timedelta(days=COMPLAINANT_REOPEN_DAYS):
+            raise ValidationError(_("申请复核须在结案后 %(d)s 天内提出。") % {"d": COMPLAINANT_REOPEN_DAYS})
+        if locked.appeals.filter(
+            party=Party.COMPLAINANT, state__in=[AppealState.SUBMITTED, AppealState.REVIEWING]
+        ).exists():
+            raise ComplaintConflict(_("已有一份复核申请正在处理。"))
+    else:
+        raise PermissionDenied(_("只有倾听师本人或投诉人可以申诉。"))
+    appeal = Appeal.objects.create(decision=locked, party=party, appellant=actor, reason=reason.strip())
+    complaint_record(
+        complaint=complaint,
+        actor=actor,
+        note=_("%(party)s提出申诉/复核申请。") % {"party": Party(party).label},
+        visible=party == Party.COMPLAINANT,
+    )
+    notify(
+        recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+        kind="appeal.filed",
+        template="appeal_filed",
+        context={"reference": complaint.reference, "party": str(Party(party).label)},
+        link="/review/appeals/",
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_assign(*, appeal: Appeal, actor: User, reviewer: User) -> Appeal:
+    """A supervisor takes the appeal with a reviewer who had no part in the original evaluation."""
+    locked = Appeal.objects.select_for_update().select_related("decision__complaint").get(pk=appeal.pk)
+    complaint = locked.decision.complaint
+    if not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied(_("只有督导可以安排复核。"))
+    if locked.state != AppealState.SUBMITTED:
+        raise ComplaintConflict(_("这份申诉已安排或已处理。"))
+    original = reviewers_of(complaint) | set(
+        Evaluation.objects.filter(complaint=complaint).values_list("reviewer_id", flat=True)
+    )
+    if reviewer.pk in original:
+        raise ValidationError({"reviewer": [_("复核须由未参与原评估的专业组成员进行。")]})
+    if not reviewer.has_role(Role.REVIEWER):
+        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+    reasons = reviewer_conflicts(reviewer, complaint)
+    if reasons:
+        raise ValidationError({"reviewer": ["".join(reasons)]})
+    locked.reviewer, locked.supervisor, locked.state = reviewer, actor, AppealState.REVIEWING
+    locked.save(update_fields=["reviewer", "supervisor", "state"])
+    complaint_record(complaint=complaint, actor=actor, note=_("申诉已安排复核。"), visible=False)
+    return locked
+
+
+@transaction.atomic
+def appeal_resolve(
+    *,
+    appeal: Appeal,
+    actor: User,
+    outcome: str,
+    note: str,
+    grade: Grade | None = None,
+    measures: list[str] | None = None,
+    remedies: list[str] | None = None,
+) -> Appeal:
+    """Confirm, change (measures recomputed: tasks, statuses, interview) or annul the decision."""
+    locked = Appeal.objects.select_for_update().select_related("decision__complaint__listener").get(pk=appeal.pk)
+    decision = Decision.objects.select_for_update().get(pk=locked.decision_id)
+    complaint = decision.complaint
+    if actor.pk not in (locked.supervisor_id, locked.reviewer_id):
+        raise PermissionDenied(_("只有负责复核的督导或专业组成员可以作出复核结论。"))
+    if locked.state != AppealState.REVIEWING:
+        raise ComplaintConflict(_("这份申诉不在复核中。"))
+    if outcome not in (AppealState.CONFIRMED, AppealState.CHANGED, AppealState.ANNULLED):
+        raise ValidationError({"outcome": [_("请选择复核结论。")]})
+    if not note.strip():
+        raise ValidationError({"outcome_note": [_("请写明复核理由。")]})
+    if outcome == AppealState.CHANGED:
+        new_grade = grade or decision.grade
+        _rework(decision, actor, new_grade, list(new_grade.measures if measures is None else measures),
+                list(new_grade.remedies if remedies is None else remedies))  # fmt: skip
+    elif outcome == AppealState.ANNULLED:
+        _rework(decision, actor, decision.grade, [], [])
+    locked.state, locked.outcome_note, locked.resolved_at = outcome, note.strip(), timezone.now()
+    locked.save(update_fields=["state", "outcome_note", "resolved_at"])
+    complaint_record(
+        complaint=complaint,
+        actor=actor,
+        note=_("复核结论：%(o)s。%(n)s") % {"o": AppealState(outcome).label, "n": note.strip()},
+        visible=locked.party == Party.COMPLAINANT or outcome != AppealState.CONFIRMED,
+    )
+    notify(
+        recipients=[locked.appellant],
+        kind="appeal.resolved",
+        template="appeal_resolved",
+        context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
+        link=f"/complaints/{complaint.reference}/" if locked.party == Party.COMPLAINANT else "/portal/",
+    )
+    return locked
+
+
+def _rework(decision: Decision, actor: User, grade: Grade, measures: list[str], remedies: list[str]) -> None:
+    """Bring tasks, the interview and the listener's status in line with changed measures."""
+    live = decision.tasks.filter(state__in=[TaskState.OPEN, TaskState.SUBMITTED])
+    for task in live.exclude(kind__in=measures):
+        deadline_cancel(subject=task)
+    live.exclude(kind__in=measures).update(state=TaskState.CANCELLED)
+    kept = set(decision.tasks.exclude(state=TaskState.CANCELLED).values_list("kind", flat=True))
+    added = [m for m in measures if m not in decision.measures]
+    decision.grade, decision.measures, decision.remedies = grade, measures, remedies
+    decision.save(update_fields=["grade", "measures", "remedies"])
+    _create_tasks(decision, [m for m in measures if m in TASK_MEASURES and m not in kept])
+    _request_interview_and_report(decision, actor, added)
+    listener = decision.complaint.listener
+    target = _status_for(measures) or ListenerStatus.ACTIVE
+    if listener.status != target:
+        listener_set_status(
+            listener=listener,
+            status=target,
+            reason=_("复核后调整处理决定 %(ref)s") % {"ref": decision.complaint.reference},
+            actor=actor,
+            source=decision,
+        )
+    if not decision.tasks.filter(state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists():
+        complaint = complaint_get_for_update(decision.complaint_id)
+        if complaint.state == ComplaintState.FOLLOW_UP:
+            complaint_close(complaint=complaint, actor=actor, note=_("复核后无待完成任务，案件结案。"))
