@@ -1,8 +1,12 @@
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+
+_SEEN_KEY = "_staff_seen"
+_TOUCH_EVERY = 60
 
 # Paths a staff member may reach before passing the second factor.
 _OPEN_PREFIXES = (
@@ -29,7 +33,11 @@ class StaffSecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_case_staff:
-            request.session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
+            # Slide the idle expiry, but write the session at most once a minute, not on every request.
+            now = int(time.time())
+            if now - request.session.get(_SEEN_KEY, 0) >= _TOUCH_EVERY:
+                request.session[_SEEN_KEY] = now
+                request.session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
             if not user.is_verified() and not request.path.startswith(_OPEN_PREFIXES):
                 from django_otp import devices_for_user
 

@@ -31,10 +31,18 @@ def complaint_get_for_update(pk: int) -> Complaint:
     return Complaint.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
+def _case_ids(complaint: Complaint) -> list[int]:
+    """The case and the duplicates merged into it. Two cheap indexed lookups beat one OR across
+    a join, which makes PostgreSQL scan every event (seen at 100,000 complaints)."""
+    return [complaint.pk, *Complaint.objects.filter(merged_into=complaint).values_list("pk", flat=True)]
+
+
 def timeline_for(complaint: Complaint, *, complainant_view: bool) -> QuerySet[TimelineEvent]:
     """Events of the case and of the duplicates merged into it; complainants see only theirs."""
-    qs = TimelineEvent.objects.filter(Q(complaint=complaint) | Q(complaint__merged_into=complaint)).select_related(
-        "actor", "complaint"
+    qs = (
+        TimelineEvent.objects.filter(complaint_id__in=_case_ids(complaint))
+        .select_related("actor", "complaint")
+        .defer(*IDENTITY_OF_CASE)
     )
     if complainant_view:
         qs = qs.filter(visible_to_complainant=True)
@@ -43,10 +51,15 @@ def timeline_for(complaint: Complaint, *, complainant_view: bool) -> QuerySet[Ti
 
 def attachments_for(complaint: Complaint) -> QuerySet[Attachment]:
     return (
-        Attachment.objects.filter(Q(complaint=complaint) | Q(complaint__merged_into=complaint))
+        Attachment.objects.filter(complaint_id__in=_case_ids(complaint))
         .select_related("complaint")
+        .defer(*IDENTITY_OF_CASE)
         .order_by("created_at", "id")
     )
+
+
+# Rows that show their case need its reference, never its encrypted identity (decrypting costs).
+IDENTITY_OF_CASE = ("complaint__real_name", "complaint__id_number", "complaint__phone")
 
 
 def can_view_attachment(user: User, attachment: Attachment) -> bool:

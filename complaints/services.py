@@ -22,7 +22,7 @@ from django_fsm import can_proceed
 
 from accounts.roles import Role
 from core.audit import access_log_write
-from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner
+from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
 from core.models import DeadlineKind
 from core.notifications import notify
 from core.validators import normalize_id_number, normalize_phone, validate_id_number, validate_mobile_phone
@@ -219,7 +219,7 @@ def complaint_submit(
         crisis_terms=terms,
         duplicate_of=duplicate,
         submitted_at=now,
-        first_response_due=now,  # set from the deadline policy below, in this transaction
+        first_response_due=due_for(DeadlineKind.FIRST_RESPONSE, now)[0],
         submission_key=submission_key,
         **identity,
     )
@@ -234,16 +234,15 @@ def complaint_submit(
             if existing is not None:
                 return existing
         raise
-    first_response = deadline_open(
+    deadline_open(
         subject=complaint,
         kind=DeadlineKind.FIRST_RESPONSE,
         label=complaint.reference,
         link=staff_link(complaint),
         owner_role=Role.CONSULTANT,
         starts_at=now,
+        due_at=complaint.first_response_due,
     )
-    complaint.first_response_due = first_response.due_at
-    complaint.save(update_fields=["first_response_due"])
     recorded_by = consent_recorded_by if consent_method == ConsentMethod.VERBAL else None
     _event(
         complaint,
