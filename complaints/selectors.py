@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.roles import Role
 
@@ -62,6 +62,15 @@ def attachments_for(complaint: Complaint) -> QuerySet[Attachment]:
 IDENTITY_OF_CASE = ("complaint__real_name", "complaint__id_number", "complaint__phone")
 
 
+# Higher apps add who else works on a case (evaluations: reviewers added to it).
+_case_staff_checks: list = []
+
+
+def register_case_staff_check(check) -> None:
+    """``check(user, complaint) -> bool``; registered in a higher app's AppConfig.ready."""
+    _case_staff_checks.append(check)
+
+
 def can_view_attachment(user: User, attachment: Attachment) -> bool:
     """The complainant, the case's assigned staff, and supervisors; nobody else (listeners never)."""
     complaint = attachment.complaint
@@ -73,7 +82,9 @@ def can_view_attachment(user: User, attachment: Attachment) -> bool:
     if user.has_perm("complaints.view_all_complaints"):
         return True
     assigned = {owner.assigned_consultant_id, owner.assigned_reviewer_id, complaint.assigned_consultant_id}
-    return user.is_case_staff and user.pk in assigned
+    if not user.is_case_staff:
+        return False
+    return user.pk in assigned or any(check(user, owner) for check in _case_staff_checks)
 
 
 def complaint_with_prefetch() -> QuerySet[Complaint]:

@@ -285,6 +285,11 @@ def staff_link(complaint: Complaint) -> str:
     return f"/admin/complaints/complaint/{complaint.pk}/change/"
 
 
+def review_link(complaint: Complaint) -> str:
+    """The professional group's page for the case (built by the evaluations app)."""
+    return f"/review/{complaint.reference}/"
+
+
 def complainant_link(complaint: Complaint) -> str:
     return f"/complaints/{complaint.reference}/"
 
@@ -485,7 +490,7 @@ def complaint_escalate(
         subject=locked,
         kind=DeadlineKind.INVESTIGATION,
         label=locked.reference,
-        link=staff_link(locked),
+        link=review_link(locked),
         owner=locked.assigned_reviewer,
         owner_role=Role.REVIEWER,
     )
@@ -705,6 +710,8 @@ def _check_reviewer(reviewer: User, complaint: Complaint) -> None:
 @transaction.atomic
 def conflict_declare(*, complaint: Complaint, reviewer: User, reason: str) -> ConflictDeclaration:
     """A reviewer steps aside. If they were the assigned reviewer, the assignment is cleared for reassignment."""
+    if not reviewer.has_role(Role.REVIEWER):
+        raise PermissionDenied(_("只有专业组成员可以声明利益冲突。"))
     if not reason.strip():
         raise ValidationError({"reason": [_("请写明利益冲突的原因。")]})
     declaration, _created = ConflictDeclaration.objects.get_or_create(
@@ -716,13 +723,25 @@ def conflict_declare(*, complaint: Complaint, reviewer: User, reason: str) -> Co
         locked.version += 1
         locked.save(update_fields=["assigned_reviewer", "version", "updated_at"])
         complaint.version = locked.version
+        complaint.assigned_reviewer = None
+        deadline_set_owner(subject=locked, kinds=[DeadlineKind.INVESTIGATION, DeadlineKind.DECISION], owner=None)
+        notify(
+            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+            kind="complaint.reviewer_recused",
+            template="reviewer_recused",
+            context={"reference": locked.reference},
+            link=staff_link(locked),
+            urgent=True,
+        )
     _event(locked, TimelineEvent.Kind.ASSIGNMENT, actor=reviewer, note=_("专业组成员声明利益冲突并回避。"))
     return declaration
 
 
 @transaction.atomic
 def complaint_begin_evaluation(*, complaint: Complaint, actor: User, expected_version: int | None = None) -> Complaint:
-    """Investigation done: the professional group evaluates."""
+    """Investigation done: the lead reviewer (or a supervisor) moves the case to evaluation."""
+    if not (complaint.assigned_reviewer_id == actor.pk or actor.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有本案主审或督导可以结束调查。"))
     locked = _transition(
         complaint,
         "begin_evaluation",
@@ -736,7 +755,7 @@ def complaint_begin_evaluation(*, complaint: Complaint, actor: User, expected_ve
         subject=locked,
         kind=DeadlineKind.DECISION,
         label=locked.reference,
-        link=staff_link(locked),
+        link=review_link(locked),
         owner=locked.assigned_reviewer,
         owner_role=Role.REVIEWER,
     )

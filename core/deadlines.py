@@ -143,7 +143,8 @@ def overdue_subjects(model: type[models.Model]) -> models.QuerySet:
     )
 
 
-def deadline_set_owner(*, subject: models.Model, kinds: list[str], owner: User) -> int:
+def deadline_set_owner(*, subject: models.Model, kinds: list[str], owner: User | None) -> int:
+    """A new owner, or None to fall back to the owner's team until someone is assigned."""
     return _open_for(subject, kinds).update(owner=owner)
 
 

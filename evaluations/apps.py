@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class EvaluationsConfig(AppConfig):
     name = "evaluations"
     verbose_name = _("调查与评估")
+
+    def ready(self) -> None:
+        from complaints.selectors import register_case_staff_check
+
+        from .services import reviewers_of
+
+        register_case_staff_check(lambda user, complaint: user.pk in reviewers_of(complaint))

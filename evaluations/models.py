@@ -371,6 +371,7 @@ class ListenerTask(models.Model):
     state = models.CharField(_("状态"), max_length=16, choices=TaskState.choices, default=TaskState.OPEN)
     evidence = models.FileField(upload_to=task_evidence_path, blank=True, max_length=200)
     evidence_name = models.CharField(max_length=200, blank=True)
+    evidence_type = models.CharField(max_length=100, blank=True)
     evidence_note = models.TextField(_("完成说明"), blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(

@@ -7,7 +7,7 @@ changes and interview request in one transaction, so a failure in the middle lea
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -28,6 +28,8 @@ from complaints.services import (
     complaint_decide,
     complaint_record,
     complaint_start_follow_up,
+    conflict_declare,
+    review_link,
     reviewer_conflicts,
     safe_filename,
     staff_link,
@@ -113,6 +115,11 @@ def reviewer_assign(*, complaint: Complaint, reviewer: User, actor: User) -> Rev
         raise PermissionDenied(_("只有督导或本案主审可以增加评估人。"))
     if not reviewer.has_role(Role.REVIEWER):
         raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+    if (
+        complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION)
+        or Evaluation.objects.filter(complaint=complaint, is_final=True).exists()
+    ):
+        raise ComplaintConflict(_("最终评估形成后不能再增加评估人。"))
     reasons = reviewer_conflicts(reviewer, complaint)
     handled_other = (
         ReviewerAssignment.objects.filter(reviewer=reviewer, complaint__complainant_id=complaint.complainant_id)
@@ -137,8 +144,16 @@ def reviewer_assign(*, complaint: Complaint, reviewer: User, actor: User) -> Rev
     return assignment
 
 
-def review_link(complaint: Complaint) -> str:
-    return f"/review/{complaint.reference}/"
+@transaction.atomic
+def reviewer_step_aside(*, complaint: Complaint, reviewer: User, reason: str) -> None:
+    """A reviewer on the case declares a conflict: they leave it, and supervisors are told."""
+    if reviewer.pk not in reviewers_of(complaint):
+        raise PermissionDenied(_("您不是本案的评估人。"))
+    if Evaluation.objects.filter(complaint=complaint, is_final=True).exists():
+        raise ComplaintConflict(_("最终评估形成后不能再回避，请联系督导。"))
+    conflict_declare(complaint=complaint, reviewer=reviewer, reason=reason)
+    ReviewerAssignment.objects.filter(complaint=complaint, reviewer=reviewer).delete()
+    Evaluation.objects.filter(complaint=complaint, reviewer=reviewer, is_final=False, submitted_at=None).delete()
 
 
 # --- investigation ------------------------------------------------------------------------------
@@ -417,6 +432,13 @@ def _final_evaluation(complaint: Complaint) -> Evaluation:
     return final
 
 
+def _decimal_or_none(value) -> Decimal | None:
+    try:
+        return None if value in (None, "") else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
 def _validate_money(complaint: Complaint, remedies: list[str], refund, compensation) -> dict[str, Decimal | None]:
     amount = complaint.session.amount
     errors: dict[str, list[str]] = {}
@@ -426,13 +448,15 @@ def _validate_money(complaint: Complaint, remedies: list[str], refund, compensat
     if Remedy.FULL_REFUND in remedies:
         refund_amount = amount
     elif Remedy.PARTIAL_REFUND in remedies:
-        if refund is None or not (Decimal("0") < Decimal(refund) < amount):
+        refund = _decimal_or_none(refund)
+        if refund is None or not (Decimal("0") < refund < amount):
             errors["refund_amount"] = [_("部分退款金额须大于 0 且小于订单金额 %(a)s 元。") % {"a": amount}]
         else:
             refund_amount = Decimal(refund)
     compensation_amount: Decimal | None = None
     if Remedy.COMPENSATION in remedies:
-        if compensation is None or Decimal(compensation) <= 0:
+        compensation = _decimal_or_none(compensation)
+        if compensation is None or compensation <= 0:
             errors["compensation_amount"] = [_("请填写补偿金额。")]
         else:
             compensation_amount = Decimal(compensation)
@@ -594,6 +618,8 @@ def decision_record_listener_response(*, decision: Decision, actor: User, respon
     listener_user = locked.complaint.listener.user_id
     if actor.pk != listener_user and actor.pk not in reviewers_of(locked.complaint):
         raise PermissionDenied(_("您不能记录倾听师的意见。"))
+    if response not in ListenerResponse.values or response == ListenerResponse.PENDING:
+        raise ValidationError({"listener_response": [_("请选择同意或不同意。")]})
     if response == ListenerResponse.DISAGREES and not reason.strip():
         raise ValidationError({"listener_response_reason": [_("不同意时请写明理由。")]})
     locked.listener_response, locked.listener_response_reason = response, reason.strip()
@@ -743,7 +769,7 @@ def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedF
         raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
     if upload is not None:
         try:
-            validate_evidence_file(upload)
+            locked.evidence_type = validate_evidence_file(upload)
         except ValidationError as exc:
             raise ValidationError({"evidence": exc.messages}) from exc
         locked.evidence.save("evidence", upload, save=False)

@@ -210,3 +210,50 @@ def test_a_declared_conflict_clears_the_assignment_and_blocks_reassignment(db, s
     with pytest.raises(ValidationError) as refused:
         reviewer_assign(complaint=complaint, reviewer=lead, actor=supervisor)
     assert "利益冲突" in str(refused.value)
+
+
+def test_only_the_lead_or_a_supervisor_ends_the_investigation(db, supervisor):
+    from complaints.services import complaint_begin_evaluation
+
+    complaint, _lead = escalated_case()
+    other = UserFactory(roles=["reviewer"])
+
+    with pytest.raises(PermissionDenied):
+        complaint_begin_evaluation(complaint=complaint, actor=other)
+    assert complaint_begin_evaluation(complaint=complaint, actor=supervisor).state == ComplaintState.EVALUATION
+
+
+def test_an_added_reviewer_who_steps_aside_leaves_the_case_and_supervisors_are_told(
+    db, supervisor, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from evaluations.models import ReviewerAssignment
+    from evaluations.services import reviewer_step_aside
+
+    complaint, lead = in_evaluation()
+    second = UserFactory(roles=["reviewer"])
+    reviewer_assign(complaint=complaint, reviewer=second, actor=lead)
+
+    reviewer_step_aside(complaint=complaint, reviewer=second, reason="与倾听师是朋友")
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewer_step_aside(complaint=complaint, reviewer=lead, reason="曾督导过该倾听师")
+
+    complaint.refresh_from_db()
+    assert not ReviewerAssignment.objects.filter(complaint=complaint).exists()
+    assert complaint.assigned_reviewer is None
+    assert any(m.to == [supervisor.email] and complaint.reference in m.subject for m in mail.outbox)
+
+
+def test_an_added_reviewer_may_download_the_evidence(db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ..conftest import signed_in_client
+
+    complaint, lead = escalated_case(files=[SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)])
+    second = UserFactory(roles=["reviewer"])
+    reviewer_assign(complaint=complaint, reviewer=second, actor=lead)
+    url = f"/complaints/attachments/{complaint.attachments.get().public_id}/"
+
+    assert signed_in_client(second).get(url).status_code == 200
+    assert signed_in_client(UserFactory(roles=["reviewer"])).get(url).status_code == 404
