@@ -194,7 +194,7 @@ def _context(deadline: Deadline) -> dict:
 def _remind_batch(now: datetime, batch_size: int, people: _Recipients) -> int:
     with transaction.atomic():
         rows = list(
-            Deadline.objects.select_for_update(skip_locked=True)
+            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=Deadline.State.OPEN, reminded_at=None, remind_at__lte=now, due_at__gt=now)
             .order_by("remind_at")[:batch_size]
         )
@@ -223,7 +223,7 @@ def _remind_batch(now: datetime, batch_size: int, people: _Recipients) -> int:
 def _breach_batch(now: datetime, batch_size: int, people: _Recipients, policies: dict[str, DeadlinePolicy]) -> int:
     with transaction.atomic():
         rows = list(
-            Deadline.objects.select_for_update(skip_locked=True)
+            Deadline.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=Deadline.State.OPEN, due_at__lte=now)
             .select_related("subject_type")
             .order_by("due_at")[:batch_size]
