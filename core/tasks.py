@@ -14,7 +14,7 @@ MAX_EMAIL_ATTEMPTS = 5
 
 
 # Emails sent per transaction: fewer commits, and a worker killed mid-way re-sends at most this many.
-SEND_BATCH = 10
+SEND_BATCH = 25
 
 
 @shared_task(acks_late=True)
