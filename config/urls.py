@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.admin_site import HearkenAdminSite
 from accounts.urls import auth_urlpatterns
 from core.views import healthz
+from evaluations.views_public import complainant_questions
 from listeners.apis import SessionImportApi
 
 # The admin only opens to staff who passed the second factor.
@@ -21,7 +22,10 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("portal.urls")),
+    path("complaints/<str:reference>/questions/", complainant_questions, name="complaint_questions"),
     path("complaints/", include("complaints.urls")),
+    path("review/", include("evaluations.urls")),
+    path("review/", include("evaluations.urls_supervision")),
     path("notifications/", include("core.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -286,7 +286,12 @@ class Decision(ConcurrentTransitionMixin, models.Model):
     )
     listener_response_reason = models.TextField(_("倾听师的理由"), blank=True)
     state = FSMField(
-        _("状态"), max_length=20, choices=DecisionState.choices, default=DecisionState.DRAFT, protected=True
+        _("状态"),
+        max_length=20,
+        choices=DecisionState.choices,
+        default=DecisionState.DRAFT,
+        protected=True,
+        db_index=True,
     )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_by = models.ForeignKey(

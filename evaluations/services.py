@@ -214,7 +214,7 @@ def information_request_create(*, complaint: Complaint, actor: User, party: str,
         due_at=timezone.now() + timedelta(days=INFORMATION_REQUEST_DAYS),
     )
     if party == Party.COMPLAINANT:
-        recipient, link = complaint.complainant, f"/complaints/{complaint.reference}/"
+        recipient, link = complaint.complainant, f"/complaints/{complaint.reference}/questions/"
     else:
         recipient, link = complaint.listener.user, f"/portal/complaints/{complaint.pk}/"
     complaint_record(complaint=complaint, actor=actor, note=question.strip(), visible=party == Party.COMPLAINANT)
@@ -560,6 +560,8 @@ def decision_approve(*, decision: Decision, actor: User) -> Decision:
         raise ComplaintConflict(_("这个决定不在待批准状态。"))
     if not has_transition_perm(locked.approve, actor):
         raise PermissionDenied(_("只有督导可以批准处理决定。"))
+    if locked.decided_by_id == actor.pk:
+        raise PermissionDenied(_("起草决定的人不能自己批准，请另一位督导批准。"))
     locked.approve()
     locked.approved_by, locked.approved_at = actor, timezone.now()
     locked.save(update_fields=["state", "approved_by", "approved_at"])
@@ -588,6 +590,36 @@ def _money_to_platform(decision: Decision) -> None:
         )
 
 
+def _money_changed_to_platform(decision: Decision, *, added: set[str], withdrawn: set[str]) -> None:
+    """An appeal that adds or withdraws a refund or compensation tells the main platform too."""
+    from core.outbox import outbox_write
+
+    complaint = decision.complaint
+    if Remedy.FULL_REFUND in added:
+        decision.refund_amount = complaint.session.amount
+    if Remedy.PARTIAL_REFUND in added and not decision.refund_amount:
+        raise ValidationError({"remedies": [_("部分退款须先在决定中写明金额。")]})
+    if Remedy.COMPENSATION in added and not decision.compensation_amount:
+        raise ValidationError({"remedies": [_("补偿须先在决定中写明金额。")]})
+    decision.save(update_fields=["refund_amount"])
+    for remedy, kind in [
+        *((r, "remedy.approved") for r in sorted(added)),
+        *((r, "remedy.withdrawn") for r in sorted(withdrawn)),
+    ]:
+        amount = decision.compensation_amount if remedy == Remedy.COMPENSATION else decision.refund_amount
+        outbox_write(
+            kind=kind,
+            payload={
+                "reference": complaint.reference,
+                "order_no": complaint.session.order_no,
+                "remedy": remedy,
+                "amount": str(amount),
+                "currency": "CNY",
+                "reason": "appeal",
+            },
+        )
+
+
 @transaction.atomic
 def decision_send_back(*, decision: Decision, actor: User, reason: str) -> Decision:
     locked = Decision.objects.select_for_update().select_related("complaint").get(pk=decision.pk)
@@ -600,7 +632,9 @@ def decision_send_back(*, decision: Decision, actor: User, reason: str) -> Decis
     locked.send_back()
     locked.returned_reason = reason.strip()
     locked.save(update_fields=["state", "returned_reason"])
-    complaint_record(complaint=locked.complaint, actor=actor, note=_("督导退回：%(r)s") % {"r": reason}, visible=False)
+    complaint_record(
+        complaint=locked.complaint, actor=actor, note=_("督导退回：%(r)s") % {"r": reason.strip()}, visible=False
+    )
     notify(
         recipients=[locked.decided_by],
         kind="decision.returned",
@@ -903,6 +937,13 @@ def appeal_assign(*, appeal: Appeal, actor: User, reviewer: User) -> Appeal:
     locked.reviewer, locked.supervisor, locked.state = reviewer, actor, AppealState.REVIEWING
     locked.save(update_fields=["reviewer", "supervisor", "state"])
     complaint_record(complaint=complaint, actor=actor, note=_("申诉已安排复核。"), visible=False)
+    notify(
+        recipients=[reviewer],
+        kind="appeal.assigned",
+        template="case_assigned",
+        context={"reference": complaint.reference},
+        link="/review/appeals/",
+    )
     return locked
 
 
@@ -929,12 +970,25 @@ def appeal_resolve(
         raise ValidationError({"outcome": [_("请选择复核结论。")]})
     if not note.strip():
         raise ValidationError({"outcome_note": [_("请写明复核理由。")]})
+    old_money = {r for r in decision.remedies if r in MONEY_REMEDIES}
+    if outcome == AppealState.CHANGED:
+        new_money = {
+            r for r in (remedies if remedies is not None else (grade or decision.grade).remedies) if r in MONEY_REMEDIES
+        }
+    elif outcome == AppealState.ANNULLED:
+        new_money = set()
+    else:
+        new_money = old_money
+    if new_money != old_money and actor.pk != locked.supervisor_id:
+        raise PermissionDenied(_("涉及退款或补偿的变更须由负责复核的督导作出。"))
     if outcome == AppealState.CHANGED:
         new_grade = grade or decision.grade
         _rework(decision, actor, new_grade, list(new_grade.measures if measures is None else measures),
                 list(new_grade.remedies if remedies is None else remedies))  # fmt: skip
     elif outcome == AppealState.ANNULLED:
         _rework(decision, actor, decision.grade, [], [])
+    if new_money != old_money:
+        _money_changed_to_platform(decision, added=new_money - old_money, withdrawn=old_money - new_money)
     locked.state, locked.outcome_note, locked.resolved_at = outcome, note.strip(), timezone.now()
     locked.save(update_fields=["state", "outcome_note", "resolved_at"])
     complaint_record(

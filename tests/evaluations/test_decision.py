@@ -285,7 +285,7 @@ def test_an_appeal_goes_to_a_different_reviewer_and_a_change_recomputes_the_meas
         appeal_assign(appeal=appeal, actor=supervisor, reviewer=lead)
     appeal_assign(appeal=appeal, actor=supervisor, reviewer=fresh)
     appeal_resolve(
-        appeal=appeal, actor=fresh, outcome=AppealState.CHANGED, note="改为 1 级", grade=Grade.objects.get(level=1)
+        appeal=appeal, actor=supervisor, outcome=AppealState.CHANGED, note="改为 1 级", grade=Grade.objects.get(level=1)
     )
 
     decision.refresh_from_db()
@@ -331,3 +331,38 @@ def test_strangers_cannot_appeal(db, supervisor):
 
     with pytest.raises(PermissionDenied):
         appeal_file(decision=decision, actor=UserFactory(roles=["listener"]), reason="x")
+
+
+def test_the_supervisor_who_drafted_a_decision_cannot_approve_it(db, supervisor):
+    complaint, _lead = finalized("B", 3)
+    decision = decision_draft(
+        complaint=complaint,
+        actor=supervisor,
+        grade=Grade.objects.get(level=3),
+        text_to_complainant="全额退款并补偿",
+        text_to_listener="暂停接单并参加面试",
+        compensation_amount=Decimal("100"),
+    )
+    decision_submit(decision=decision, actor=supervisor)
+
+    with pytest.raises(PermissionDenied):
+        decision_approve(decision=decision, actor=supervisor)
+    assert decision_approve(decision=decision, actor=UserFactory(roles=["supervisor"])).state == "approved"
+
+
+def test_an_annulled_refund_is_withdrawn_on_the_platform(db, supervisor):
+    from core.models import OutboxEvent
+
+    complaint, lead, decision = approved_grade_2(supervisor)
+    decision_notify(decision=decision, actor=lead)
+    appeal = appeal_file(decision=decision, actor=complaint.listener.user, reason="事实认定有误")
+    fresh = UserFactory(roles=["reviewer"])
+    appeal_assign(appeal=appeal, actor=supervisor, reviewer=fresh)
+
+    with pytest.raises(PermissionDenied):
+        appeal_resolve(appeal=appeal, actor=fresh, outcome=AppealState.ANNULLED, note="撤销")
+    appeal_resolve(appeal=appeal, actor=supervisor, outcome=AppealState.ANNULLED, note="撤销")
+
+    withdrawn = OutboxEvent.objects.get(kind="remedy.withdrawn")
+    assert withdrawn.payload["remedy"] == "partial_refund"
+    assert withdrawn.payload["amount"] == "40.00"
