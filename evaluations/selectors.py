@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -119,35 +119,36 @@ class QueueRow:
 
 def waiting_for(user: User, complaint: Complaint) -> list[str]:
     """What the annotated ``complaint`` asks of ``user`` now, in words; no queries."""
-    c = complaint
+    c: Any = complaint  # annotated by the queue's queryset
     lead = c.assigned_reviewer_id == user.pk
-    waiting = []
+    waiting: list[str] = []
     if c.state in INVESTIGATING:
         if c.statement_submitted and c.state == ComplaintState.INVESTIGATION:
-            waiting.append(_("倾听师已提交陈述"))
+            waiting.append(str(_("倾听师已提交陈述")))
         if c.answered_requests:
-            waiting.append(_("补充信息已回复（%(n)s）") % {"n": c.answered_requests})
+            waiting.append(str(_("补充信息已回复（%(n)s）") % {"n": c.answered_requests}))
     if c.state == ComplaintState.INVESTIGATION and lead:
-        waiting.append(_("调查完成后开始评估"))
+        waiting.append(str(_("调查完成后开始评估")))
     if c.state == ComplaintState.EVALUATION:
         if (lead or c.i_am_added) and not c.my_evaluation_submitted:
-            waiting.append(_("我的评估尚未提交"))
+            waiting.append(str(_("我的评估尚未提交")))
         if lead and c.lead_submitted and not c.others_pending and not c.has_final:
-            waiting.append(_("可以形成最终评估"))
+            waiting.append(str(_("可以形成最终评估")))
         if lead and c.has_final and c.decision_state is None:
-            waiting.append(_("待起草处理决定"))
+            waiting.append(str(_("待起草处理决定")))
         if lead and c.decision_returned:
-            waiting.append(_("处理决定被督导退回"))
+            waiting.append(str(_("处理决定被督导退回")))
         if lead and c.decision_state == DecisionState.APPROVED:
-            waiting.append(_("处理决定已批准，待送达双方"))
+            waiting.append(str(_("处理决定已批准，待送达双方")))
     if c.tasks_to_verify:
-        waiting.append(_("倾听师任务待核实（%(n)s）") % {"n": c.tasks_to_verify})
+        waiting.append(str(_("倾听师任务待核实（%(n)s）") % {"n": c.tasks_to_verify}))
     return waiting
 
 
 def queue_rows(user: User, complaints: QuerySet[Complaint]) -> list[QueueRow]:
     now = timezone.now()
     rows = []
+    c: Any
     for c in complaints:
         overdue = bool(c.deadline_breached) or (c.deadline_due is not None and c.deadline_due <= now)
         label = str(DeadlineKind(c.deadline_kind).label) if c.deadline_kind else ""

@@ -204,7 +204,7 @@ def _render_case(request: AuthedHttpRequest, complaint: Complaint, **forms: Any)
     may_lead = _may_lead(request, complaint)
     assignments = list(reviewer_assignments_for(complaint))
     submitted = submitted_reviewer_ids(complaint)
-    team = []
+    team: list[dict[str, Any]] = []
     if complaint.assigned_reviewer is not None:
         team.append({"user": complaint.assigned_reviewer, "lead": True})
     team += [
@@ -520,9 +520,9 @@ def _decision_initial(decision: Decision | None, grade: Grade | None) -> dict[st
         }
     if grade is not None:
         initial["grade"] = grade.pk
-        same = decision is not None and decision.grade_id == grade.pk
-        initial["measures"] = list(decision.measures) if same else list(grade.measures)
-        initial["remedies"] = list(decision.remedies) if same else list(grade.remedies)
+        source = decision if decision is not None and decision.grade_id == grade.pk else grade
+        initial["measures"] = list(source.measures)
+        initial["remedies"] = list(source.remedies)
     return initial
 
 
@@ -551,7 +551,7 @@ def _render_decision(
     if form is not None and form.is_bound and not editable:
         # The form is not shown any more (the case moved on): say why on the page instead.
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
     if form is not None and form.is_bound:
         # Keep the grade that was posted, even when the service refused it.
         grade = next((g for g in grades if str(g.pk) == form.data.get("grade")), grade)
