@@ -199,6 +199,9 @@ class ContactRecordForm(forms.Form):
     listener_account = forms.CharField(label=_("倾听师的陈述"), required=False, widget=_text(2))
     listener_understanding = forms.CharField(label=_("倾听师对投诉的理解"), required=False, widget=_text(2))
     listener_view_of_demands = forms.CharField(label=_("倾听师对诉求的看法"), required=False, widget=_text(2))
+    file = forms.FileField(
+        label=_("附件（可选）"), required=False, help_text=_("录音、聊天记录截图或 PDF，不超过 10 MB。")
+    )
 
     COMPLAINANT_FIELDS = ["expectations", "conflict_points", "evidence_notes", "confirmed_demands"]
     LISTENER_FIELDS = ["consent_disclosed", "listener_account", "listener_understanding", "listener_view_of_demands"]
@@ -218,6 +221,7 @@ class ContactRecordForm(forms.Form):
             "channel": data["channel"],
             "summary": data["summary"],
             "contacted_at": data["contacted_at"],
+            "upload": data.get("file"),
             **{name: data[name] for name in own},
         }
 

@@ -99,6 +99,10 @@ class ContactChannel(models.TextChoices):
     IN_PERSON = "in_person", _("面谈")
 
 
+def task_evidence_path(instance: "ListenerTask", filename: str) -> str:
+    return f"tasks/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
 class ContactRecord(models.Model):
     """A conversation with one party during the investigation (seed 000 §二)."""
 
@@ -118,6 +122,10 @@ class ContactRecord(models.Model):
     listener_account = models.TextField(_("倾听师的陈述"), blank=True)
     listener_understanding = models.TextField(_("对投诉的理解"), blank=True)
     listener_view_of_demands = models.TextField(_("对诉求的看法"), blank=True)
+    # A recording, chat export or note scan; served only to the case's reviewers and supervisors.
+    file = models.FileField(upload_to=task_evidence_path, blank=True, max_length=200)
+    file_name = models.CharField(_("附件"), max_length=200, blank=True)
+    file_type = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -359,10 +367,6 @@ class TaskState(models.TextChoices):
     SUBMITTED = "submitted", _("已提交，待核实")
     VERIFIED = "verified", _("已核实")
     CANCELLED = "cancelled", _("已取消")
-
-
-def task_evidence_path(instance: "ListenerTask", filename: str) -> str:
-    return f"tasks/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
 class ListenerTask(models.Model):

@@ -165,11 +165,26 @@ def _require_investigating(complaint: Complaint) -> None:
 
 
 @transaction.atomic
-def contact_record_add(*, complaint: Complaint, actor: User, party: str, channel: str, summary: str, **fields: Any):
+def contact_record_add(
+    *,
+    complaint: Complaint,
+    actor: User,
+    party: str,
+    channel: str,
+    summary: str,
+    upload: UploadedFile | None = None,
+    **fields: Any,
+):
     _require_case_reviewer(actor, complaint)
     _require_investigating(complaint)
     if not summary.strip():
         raise ValidationError({"summary": [_("请填写沟通概要。")]})
+    file_type = ""
+    if upload is not None:
+        try:
+            file_type = validate_evidence_file(upload)
+        except ValidationError as exc:
+            raise ValidationError({"file": exc.messages}) from exc
     allowed = {
         "contacted_at",
         "expectations",
@@ -190,6 +205,10 @@ def contact_record_add(*, complaint: Complaint, actor: User, party: str, channel
         contacted_at=fields.pop("contacted_at", None) or timezone.now(),
         **{k: v for k, v in fields.items() if k in allowed},
     )
+    if upload is not None:
+        record.file.save("contact", upload, save=False)
+        record.file_name, record.file_type = safe_filename(upload.name or ""), file_type
+        record.save(update_fields=["file", "file_name", "file_type"])
     complaint_record(
         complaint=complaint,
         actor=actor,

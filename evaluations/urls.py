@@ -17,6 +17,7 @@ urlpatterns = [
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<int:pk>/review/", views.task_review_view, name="task_review"),
     path("tasks/<int:pk>/evidence/", views.task_evidence, name="task_evidence"),
+    path("contacts/<int:pk>/file/", views.contact_file, name="contact_file"),
     re_path(CASE + r"$", views.case_detail, name="case"),
     re_path(CASE + r"begin-evaluation/$", views.begin_evaluation, name="begin_evaluation"),
     re_path(CASE + r"statement-request/$", views.statement_request_view, name="statement_request"),

@@ -48,6 +48,7 @@ from .forms import (
     add_service_errors,
 )
 from .models import (
+    ContactRecord,
     Decision,
     DecisionState,
     Evaluation,
@@ -284,7 +285,7 @@ def statement_request_view(request: AuthedHttpRequest, reference: str) -> HttpRe
 @require_POST
 def contact_add(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
-    form = ContactRecordForm(request.POST)
+    form = ContactRecordForm(request.POST, request.FILES)
     if form.is_valid():
         with ServiceCall(request, form) as call:
             contact_record_add(complaint=complaint, actor=request.user, **form.record())
@@ -727,6 +728,28 @@ def task_review_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET"])
+def contact_file(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    """A contact record's attachment: the case's reviewers and supervisors only."""
+    record = ContactRecord.objects.select_related("complaint").filter(pk=pk).first()
+    user = request.user
+    if record is None or not record.file:
+        raise Http404
+    if not (
+        user.has_role(Role.SUPERVISOR) or (user.has_role(Role.REVIEWER) and user.pk in reviewers_of(record.complaint))
+    ):
+        raise Http404
+    response = FileResponse(
+        record.file.open("rb"),
+        as_attachment=True,
+        filename=record.file_name or "attachment",
+        content_type=record.file_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@login_required
 def task_evidence(request: AuthedHttpRequest, pk: int) -> FileResponse:
     """The task's evidence file, for the listener who did the task, the case's reviewers and supervisors."""
     task = ListenerTask.objects.select_related("listener", "decision__complaint").filter(pk=pk).first()

@@ -257,3 +257,41 @@ def test_an_added_reviewer_may_download_the_evidence(db):
 
     assert signed_in_client(second).get(url).status_code == 200
     assert signed_in_client(UserFactory(roles=["reviewer"])).get(url).status_code == 404
+
+
+def test_a_contact_record_keeps_an_attached_file_served_only_to_the_case_reviewers(db, supervisor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from ..conftest import signed_in_client
+
+    complaint, lead = escalated_case()
+    pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+    client = signed_in_client(lead)
+
+    client.post(
+        reverse("review:contact_add", args=[complaint.reference]),
+        {
+            "party": "complainant",
+            "channel": "phone",
+            "summary": "电话沟通",
+            "file": SimpleUploadedFile("记录.pdf", pdf),
+        },
+    )
+    record = ContactRecord.objects.get(complaint=complaint)
+    url = f"/review/contacts/{record.pk}/file/"
+
+    assert record.file_name == "记录.pdf" and record.file_type == "application/pdf"
+    assert b"".join(client.get(url).streaming_content) == pdf
+    assert signed_in_client(supervisor).get(url).status_code == 200
+    assert signed_in_client(UserFactory(roles=["reviewer"])).get(url).status_code == 404
+    assert signed_in_client(complaint.listener.user).get(url).status_code in (403, 404)
+    with pytest.raises(ValidationError):
+        contact_record_add(
+            complaint=complaint,
+            actor=lead,
+            party="complainant",
+            channel="phone",
+            summary="x",
+            upload=SimpleUploadedFile("a.pdf", b"MZ\x90\x00"),
+        )
