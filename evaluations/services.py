@@ -235,6 +235,8 @@ def information_request_create(*, complaint: Complaint, actor: User, party: str,
     if party == Party.COMPLAINANT:
         recipient, link = complaint.complainant, f"/complaints/{complaint.reference}/questions/"
     else:
+        # Asking the listener shares the complaint with them (without the complainant's identity).
+        ListenerStatement.objects.get_or_create(complaint=complaint, defaults={"listener": complaint.listener})
         recipient, link = complaint.listener.user, f"/portal/complaints/{complaint.pk}/"
     complaint_record(complaint=complaint, actor=actor, note=question.strip(), visible=party == Party.COMPLAINANT)
     notify(
@@ -249,12 +251,18 @@ def information_request_create(*, complaint: Complaint, actor: User, party: str,
 
 @transaction.atomic
 def information_request_answer(*, request: InformationRequest, actor: User, answer: str) -> InformationRequest:
-    locked = InformationRequest.objects.select_for_update().select_related("complaint__listener").get(pk=request.pk)
+    locked = (
+        InformationRequest.objects.select_for_update(of=("self",))
+        .select_related("complaint__listener")
+        .get(pk=request.pk)
+    )
     owner = locked.complaint.complainant_id if locked.party == Party.COMPLAINANT else locked.complaint.listener.user_id
     if actor.pk != owner:
         raise PermissionDenied(_("这个问题不是问您的。"))
     if locked.answered_at is not None:
         raise ComplaintConflict(_("这个问题已经回答过了。"))
+    if locked.complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
+        raise ComplaintConflict(_("案件已不在调查阶段，不需要再回复。"))
     if not answer.strip():
         raise ValidationError({"answer": [_("请填写回复。")]})
     locked.answer, locked.answered_at = answer.strip(), timezone.now()
@@ -297,11 +305,13 @@ def statement_request(*, complaint: Complaint, actor: User) -> ListenerStatement
 
 @transaction.atomic
 def statement_save(*, statement: ListenerStatement, actor: User, body: str, submit: bool = False) -> ListenerStatement:
-    locked = ListenerStatement.objects.select_for_update().select_related("listener").get(pk=statement.pk)
+    locked = ListenerStatement.objects.select_for_update(of=("self",)).select_related("listener").get(pk=statement.pk)
     if actor.pk != locked.listener.user_id:
         raise PermissionDenied(_("只有被投诉的倾听师本人可以撰写陈述。"))
     if locked.submitted_at is not None:
         raise ComplaintConflict(_("陈述已经提交，不能再修改。"))
+    if locked.complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
+        raise ComplaintConflict(_("案件已不在调查阶段，陈述不能再提交。"))
     if submit and not body.strip():
         raise ValidationError({"body": [_("请写下您的陈述再提交。")]})
     locked.body = body
@@ -671,6 +681,8 @@ def decision_record_listener_response(*, decision: Decision, actor: User, respon
     listener_user = locked.complaint.listener.user_id
     if actor.pk != listener_user and actor.pk not in reviewers_of(locked.complaint):
         raise PermissionDenied(_("您不能记录倾听师的意见。"))
+    if actor.pk == listener_user and locked.state != DecisionState.NOTIFIED:
+        raise ComplaintConflict(_("决定送达后才能回复意见。"))
     if response not in ListenerResponse.values or response == ListenerResponse.PENDING:
         raise ValidationError({"listener_response": [_("请选择同意或不同意。")]})
     if response == ListenerResponse.DISAGREES and not reason.strip():
@@ -829,7 +841,7 @@ def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedF
         locked.evidence_name = safe_filename(upload.name or "")
     locked.evidence_note = note.strip()
     locked.state, locked.submitted_at = TaskState.SUBMITTED, timezone.now()
-    locked.save()
+    locked.save(update_fields=["evidence", "evidence_name", "evidence_type", "evidence_note", "state", "submitted_at"])
     return locked
 
 
@@ -851,7 +863,7 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
         deadline_meet(subject=locked, kinds=[DeadlineKind.LISTENER_TASK])
     else:
         locked.state = TaskState.OPEN
-    locked.save()
+    locked.save(update_fields=["review_note", "state", "verified_by", "verified_at"])
     notify(
         recipients=[locked.listener.user],
         kind="listener.task_reviewed",
@@ -869,7 +881,8 @@ def _close_when_all_verified(decision: Decision, actor: User) -> None:
         return
     complaint = complaint_get_for_update(decision.complaint_id)
     listener = complaint.listener
-    if listener.status in RESTORABLE and not listener.interviews.filter(state__in=["requested", "scheduling"]).exists():
+    interview_pending = listener.interviews.exclude(state__in=["result_sent", "cancelled", "no_show"]).exists()
+    if listener.status in RESTORABLE and not interview_pending:
         listener_set_status(
             listener=listener,
             status=ListenerStatus.ACTIVE,

@@ -1,16 +1,121 @@
+"""Competency interviews: scheduling, materials, panel, holding, scoring and the result.
+
+Every function here locks the interview row, checks who is acting and what the rules allow,
+calls the declarative transition, saves with ``update_fields`` and writes what must follow
+(deadlines, listener status history, notifications) in the same transaction.
+"""
+
 from __future__ import annotations
 
+import calendar
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from accounts.roles import STAFF_ROLES, Role
 from complaints.models import Complaint
-from listeners.models import ListenerProfile
+from complaints.services import reviewer_conflicts, safe_filename, validate_evidence_file
+from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner
+from core.models import DeadlineKind
+from core.notifications import notify
+from listeners.models import ListenerProfile, ListenerStatus
+from listeners.services import listener_set_status
 
-from .models import CompetencyInterview, InterviewState
+from .models import (
+    INTERIM_STATUSES,
+    OPEN_STATES,
+    Band,
+    CompetencyInterview,
+    InterviewMaterial,
+    InterviewPlanItem,
+    InterviewScore,
+    InterviewSlot,
+    InterviewState,
+    MaterialKind,
+    PlanItemKind,
+    PlanItemState,
+    ScoringArea,
+)
+from .selectors import (
+    interview_get_for_update,
+    last_failed_interview,
+    plan_item_get_for_update,
+    rubric_items,
+    slot_get_for_update,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+CASE_REPORT_LEAD = timedelta(hours=48)
+MIN_MINUTES, MAX_MINUTES = 40, 60
+RESULT_WITHIN = timedelta(days=7)
+REAPPLY_AFTER_MONTHS = 6
+PLAN_DUE_AFTER = timedelta(days=90)
+PASS_FROM, CONDITIONAL_FROM = Decimal("70"), Decimal("60")
+CENT = Decimal("0.01")
+PLAN_DESCRIPTIONS = {
+    PlanItemKind.STUDY: "针对面试反馈中的薄弱维度完成专业学习，并提交学习记录。",
+    PlanItemKind.SUPERVISION: "接受个体或团体督导，并提交督导记录。",
+    PlanItemKind.PERSONAL_THERAPY: "完成个人体验（个人咨询），并提交完成证明。",
+}
+
+
+def _is_staff(user: User) -> bool:
+    return user.is_superuser or any(user.has_role(r) for r in STAFF_ROLES)
+
+
+def _is_supervisor(user: User) -> bool:
+    return user.is_superuser or user.has_role(Role.SUPERVISOR)
+
+
+def _require_supervisor(user: User) -> None:
+    if not _is_supervisor(user):
+        raise PermissionDenied(_("只有督导可以进行此操作。"))
+
+
+def _require_listener(interview: CompetencyInterview, user: User) -> None:
+    if interview.listener.user_id != user.pk:
+        raise PermissionDenied(_("只有被面试的倾听师本人可以进行此操作。"))
+
+
+def _require_panel_lead(interview: CompetencyInterview, user: User) -> None:
+    if not (_is_supervisor(user) or interview.main_interviewer_id == user.pk):
+        raise PermissionDenied(_("只有主面试官或督导可以进行此操作。"))
+
+
+def _has_case_report(interview: CompetencyInterview) -> bool:
+    return interview.materials.filter(kind=MaterialKind.CASE_REPORT).exists()
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus whole calendar months; the 31st becomes the month's last day."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _new_meeting_number() -> str:
+    for _attempt in range(20):
+        digits = f"{secrets.randbelow(10**9):09d}"
+        number = f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+        if not CompetencyInterview.objects.filter(meeting_number=number).exists():
+            return number
+    raise RuntimeError("could not issue a unique meeting number")
+
+
+# --- requests and slots -------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -28,9 +133,440 @@ def interview_request(
 
 
 @transaction.atomic
-def interview_cancel(*, interview: CompetencyInterview) -> CompetencyInterview:
-    locked = CompetencyInterview.objects.select_for_update().get(pk=interview.pk)
-    if locked.state in (InterviewState.REQUESTED, InterviewState.SCHEDULING):
+def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+    """A supervisor invites the listener to book a slot."""
+    _require_supervisor(actor)
+    locked = interview_get_for_update(interview.pk)
+    if locked.state != InterviewState.REQUESTED:
+        raise ValidationError(_("该面试已不在“已提出”状态。"))
+    locked.open_scheduling()
+    locked.save(update_fields=["state"])
+    return locked
+
+
+@transaction.atomic
+def slot_publish(*, starts_at: datetime, ends_at: datetime, actor: User) -> InterviewSlot:
+    """A reviewer or supervisor offers a time for interviews."""
+    if not (_is_supervisor(actor) or actor.has_role(Role.REVIEWER)):
+        raise PermissionDenied(_("只有督导或专业组成员可以发布面试时段。"))
+    if starts_at <= timezone.now():
+        raise ValidationError({"starts_at": [_("面试时段必须在未来。")]})
+    if ends_at - starts_at < timedelta(minutes=MIN_MINUTES):
+        raise ValidationError({"ends_at": [_("面试时段至少需要 %(n)d 分钟。") % {"n": MIN_MINUTES}]})
+    return InterviewSlot.objects.create(starts_at=starts_at, ends_at=ends_at, published_by=actor)
+
+
+@transaction.atomic
+def interview_book(*, interview: CompetencyInterview, slot: InterviewSlot, actor: User) -> CompetencyInterview:
+    """The listener books a free slot.
+
+    The case report is due 48 hours before the slot: a slot less than 48 hours away can only be
+    booked once the report is in. Without the report a CASE_REPORT deadline is opened; with it
+    the meeting number is issued at once.
+    """
+    locked = interview_get_for_update(interview.pk)
+    _require_listener(locked, actor)
+    if locked.state not in (InterviewState.REQUESTED, InterviewState.SCHEDULING):
+        raise ValidationError(_("该面试当前不能预约时段。"))
+    slot = slot_get_for_update(slot.pk)
+    if slot.interview_id is not None:
+        raise ValidationError({"slot": [_("该时段已被预约，请选择其他时段。")]})
+    now = timezone.now()
+    if slot.starts_at <= now:
+        raise ValidationError({"slot": [_("该时段已开始或已过去。")]})
+    has_report = _has_case_report(locked)
+    if not has_report and slot.starts_at - now < CASE_REPORT_LEAD:
+        raise ValidationError(
+            {
+                "slot": [
+                    _(
+                        "个案报告须在面试前至少 48 小时提交。该时段距现在不足 48 小时，"
+                        "请先上传个案报告，或选择更晚的时段。"
+                    )
+                ]
+            }
+        )
+    slot.interview = locked
+    slot.save(update_fields=["interview"])
+    locked.book()
+    if has_report:
+        locked.confirm()
+        locked.meeting_number = _new_meeting_number()
+    else:
+        deadline_open(
+            subject=locked,
+            kind=DeadlineKind.CASE_REPORT,
+            label=_("面试个案报告"),
+            link="/portal/interviews/",
+            owner=locked.listener.user,
+            due_at=slot.starts_at - CASE_REPORT_LEAD,
+        )
+    locked.save(update_fields=["state", "meeting_number"])
+    return locked
+
+
+@transaction.atomic
+def material_upload(
+    *, interview: CompetencyInterview, kind: MaterialKind | str, upload: UploadedFile, actor: User
+) -> InterviewMaterial:
+    """The listener hands in a material. The case report completes the materials: the CASE_REPORT
+    deadline is met and, once a slot is booked, the meeting number is issued (→ scheduled)."""
+    locked = interview_get_for_update(interview.pk)
+    _require_listener(locked, actor)
+    if locked.state not in OPEN_STATES:
+        raise ValidationError(_("该面试已不接受材料。"))
+    if kind not in MaterialKind.values:
+        raise ValidationError({"kind": [_("未知的材料类型。")]})
+    try:
+        content_type = validate_evidence_file(upload)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
+    material = InterviewMaterial.objects.create(
+        interview=locked,
+        kind=kind,
+        file=upload,
+        file_name=safe_filename(upload.name or ""),
+        content_type=content_type,
+        uploaded_by=actor,
+    )
+    if kind == MaterialKind.CASE_REPORT:
+        deadline_meet(subject=locked, kinds=[DeadlineKind.CASE_REPORT])
+        if locked.state == InterviewState.MATERIALS_DUE:
+            locked.confirm()
+            locked.meeting_number = _new_meeting_number()
+            locked.save(update_fields=["state", "meeting_number"])
+    return material
+
+
+# --- panel and holding --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def panel_set(
+    *, interview: CompetencyInterview, main_interviewer: User, observers: Iterable[User], actor: User
+) -> CompetencyInterview:
+    """A supervisor names one main interviewer and at least one observer: different staff members,
+    none with a conflict of interest in the complaint behind the interview."""
+    _require_supervisor(actor)
+    locked = interview_get_for_update(interview.pk)
+    if locked.state not in OPEN_STATES:
+        raise ValidationError(_("面试已进行或已结束，不能再更改面试小组。"))
+    observer_list = list({u.pk: u for u in observers}.values())
+    errors: dict[str, list[str]] = {}
+    if not (_is_supervisor(main_interviewer) or main_interviewer.has_role(Role.REVIEWER)):
+        errors.setdefault("main_interviewer", []).append(_("主面试官须是督导或专业组成员。"))
+    if not observer_list:
+        errors.setdefault("observers", []).append(_("面试小组至少需要一名观察员。"))
+    if any(o.pk == main_interviewer.pk for o in observer_list):
+        errors.setdefault("observers", []).append(_("主面试官和观察员不能是同一人。"))
+    if any(not _is_staff(o) for o in observer_list):
+        errors.setdefault("observers", []).append(_("观察员须是工作人员。"))
+    if locked.listener.user_id in {main_interviewer.pk, *(o.pk for o in observer_list)}:
+        errors.setdefault("observers", []).append(_("被面试的倾听师不能参加自己的面试小组。"))
+    if locked.complaint_id is not None:
+        complaint = locked.complaint
+        assert complaint is not None
+        for field, member in [("main_interviewer", main_interviewer), *(("observers", o) for o in observer_list)]:
+            reasons = reviewer_conflicts(member, complaint)
+            if reasons:
+                errors.setdefault(field, []).append(
+                    _("%(name)s 存在利益冲突：%(reasons)s") % {"name": member, "reasons": "".join(map(str, reasons))}
+                )
+    if errors:
+        raise ValidationError(errors)
+    locked.main_interviewer = main_interviewer
+    locked.save(update_fields=["main_interviewer"])
+    locked.observers.set(observer_list)
+    deadline_set_owner(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT], owner=main_interviewer)
+    return locked
+
+
+@transaction.atomic
+def interview_hold(
+    *, interview: CompetencyInterview, started_at: datetime, ended_at: datetime, actor: User
+) -> CompetencyInterview:
+    """Record that the interview took place (40–60 minutes) and open the one-week result deadline."""
+    locked = interview_get_for_update(interview.pk)
+    _require_panel_lead(locked, actor)
+    if locked.state != InterviewState.SCHEDULED:
+        raise ValidationError(_("只有已安排的面试可以记录为已进行。"))
+    if not locked.has_panel():
+        raise ValidationError(_("请先确定主面试官和至少一名观察员。"))
+    minutes = (ended_at - started_at).total_seconds() / 60
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise ValidationError(
+            {"ended_at": [_("面试时长须在 %(lo)d 至 %(hi)d 分钟之间。") % {"lo": MIN_MINUTES, "hi": MAX_MINUTES}]}
+        )
+    if ended_at > timezone.now():
+        raise ValidationError({"ended_at": [_("面试结束时间不能晚于现在。")]})
+    locked.hold()
+    locked.held_started_at, locked.held_ended_at = started_at, ended_at
+    locked.save(update_fields=["state", "held_started_at", "held_ended_at"])
+    deadline_open(
+        subject=locked,
+        kind=DeadlineKind.INTERVIEW_RESULT,
+        label=_("面试结果与反馈"),
+        link=f"/admin/interviews/competencyinterview/{locked.pk}/change/",
+        owner=locked.main_interviewer,
+        starts_at=ended_at,
+        due_at=ended_at + RESULT_WITHIN,
+    )
+    return locked
+
+
+@transaction.atomic
+def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+    locked = interview_get_for_update(interview.pk)
+    _require_panel_lead(locked, actor)
+    if locked.state != InterviewState.SCHEDULED:
+        raise ValidationError(_("只有已安排的面试可以记为未出席。"))
+    locked.mark_no_show()
+    locked.save(update_fields=["state"])
+    deadline_cancel(subject=locked)
+    return locked
+
+
+@transaction.atomic
+def interview_cancel(*, interview: CompetencyInterview, actor: User | None = None) -> CompetencyInterview:
+    """Cancel an interview that has not taken place; its slot is freed and its deadlines cancelled.
+    A no-op on an interview already past that point."""
+    locked = interview_get_for_update(interview.pk)
+    if locked.state in OPEN_STATES:
         locked.cancel()
         locked.save(update_fields=["state"])
+        InterviewSlot.objects.filter(interview=locked).update(interview=None)
+        deadline_cancel(subject=locked)
     return locked
+
+
+# --- scoring and result -------------------------------------------------------------------------
+
+
+def band_for(total: Decimal) -> Band:
+    """≥ 70 pass; 60 ≤ total < 70 conditional; < 60 fail (DOMAIN §4)."""
+    if total >= PASS_FROM:
+        return Band.PASS
+    if total >= CONDITIONAL_FROM:
+        return Band.CONDITIONAL
+    return Band.FAIL
+
+
+def total_for(scores: Mapping[str, Decimal]) -> Decimal:
+    """Weighted total 0–100 from item scores keyed by item code, truncated to cents so rounding
+    never lifts a total into a better band."""
+    total = Decimal(0)
+    for area in ScoringArea.objects.prefetch_related("items"):
+        items = list(area.items.all())
+        weight_sum = sum((i.weight for i in items), Decimal(0))
+        if not items or weight_sum == 0:
+            continue
+        share = sum((i.weight * Decimal(scores[i.code]) / i.max_score for i in items), Decimal(0)) / weight_sum
+        total += area.weight * share
+    return total.quantize(CENT, rounding=ROUND_DOWN)
+
+
+@transaction.atomic
+def interview_score(
+    *,
+    interview: CompetencyInterview,
+    scores: Mapping[str, tuple[Decimal | int | str, str]],
+    feedback: str,
+    actor: User,
+) -> CompetencyInterview:
+    """The main interviewer (or a supervisor) scores every sub-item with a comment; the weighted
+    total is computed from the rubric as it stands now."""
+    locked = interview_get_for_update(interview.pk)
+    _require_panel_lead(locked, actor)
+    if locked.state != InterviewState.HELD:
+        raise ValidationError(_("只有已进行的面试可以评分。"))
+    items = list(rubric_items())
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Decimal] = {}
+    for item in items:
+        if item.code not in scores:
+            errors.setdefault(item.code, []).append(_("请为“%(item)s”评分。") % {"item": item.name})
+            continue
+        raw, comment = scores[item.code]
+        try:
+            value = Decimal(str(raw))
+        except ArithmeticError:
+            value = Decimal(-1)
+        if not Decimal(0) <= value <= item.max_score or value != value.quantize(CENT):
+            errors.setdefault(item.code, []).append(
+                _("“%(item)s”的得分须在 0 至 %(max)s 之间。") % {"item": item.name, "max": item.max_score}
+            )
+        if not comment.strip():
+            errors.setdefault(item.code, []).append(_("请为“%(item)s”写评语。") % {"item": item.name})
+        values[item.code] = value
+    unknown = set(scores) - {i.code for i in items}
+    if unknown:
+        errors["__all__"] = [_("未知的评分项：%(codes)s") % {"codes": "、".join(sorted(unknown))}]
+    if not feedback.strip():
+        errors["feedback"] = [_("请填写给倾听师的总体反馈。")]
+    if errors:
+        raise ValidationError(errors)
+    InterviewScore.objects.bulk_create(
+        [InterviewScore(interview=locked, item=i, score=values[i.code], comment=scores[i.code][1]) for i in items]
+    )
+    locked.score()
+    locked.total_score = total_for(values)
+    locked.feedback = feedback
+    locked.scored_by, locked.scored_at = actor, timezone.now()
+    locked.save(update_fields=["state", "total_score", "feedback", "scored_by", "scored_at"])
+    return locked
+
+
+def _plan_items(interview: CompetencyInterview, now: datetime) -> list[InterviewPlanItem]:
+    return InterviewPlanItem.objects.bulk_create(
+        [
+            InterviewPlanItem(interview=interview, kind=kind, description=text, due_at=now + PLAN_DUE_AFTER)
+            for kind, text in PLAN_DESCRIPTIONS.items()
+        ]
+    )
+
+
+@transaction.atomic
+def interview_send_result(
+    *,
+    interview: CompetencyInterview,
+    actor: User,
+    interim_status: ListenerStatus | str = ListenerStatus.HIDDEN,
+    show_total: bool | None = None,
+) -> CompetencyInterview:
+    """Apply the band and tell the listener (due within a week of the interview).
+
+    ≥ 70: keeps practising with an improvement plan. 60 ≤ total < 70: keeps practising but is
+    hidden (or, if a supervisor picks, suspended or returned to internship) until every plan item
+    is verified. < 60: delisted, may reapply six months later. Each status change is recorded with
+    this interview as its source. The total is in the email only when ``show_total`` (default
+    setting ``INTERVIEW_RESULT_SHOWS_TOTAL``) says so.
+    """
+    locked = interview_get_for_update(interview.pk)
+    _require_panel_lead(locked, actor)
+    if locked.state != InterviewState.SCORED or locked.total_score is None:
+        raise ValidationError(_("只有已评分的面试可以发送结果。"))
+    if interim_status not in INTERIM_STATUSES:
+        raise ValidationError({"interim_status": [_("改进期间只能隐藏、暂停接单或转为实习。")]})
+    if interim_status != ListenerStatus.HIDDEN and not _is_supervisor(actor):
+        raise PermissionDenied(_("只有督导可以选择隐藏以外的改进期间状态。"))
+    now = timezone.now()
+    band = band_for(locked.total_score)
+    listener = locked.listener
+    plan: list[InterviewPlanItem] = []
+    locked.band = band
+    if band == Band.PASS:
+        plan = _plan_items(locked, now)
+        if listener.status in (ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED):
+            listener_set_status(
+                listener=listener,
+                status=ListenerStatus.ACTIVE,
+                reason=_("胜任力考核面试合格（≥70 分），继续执业并完成改进计划。"),
+                actor=actor,
+                source=locked,
+            )
+    elif band == Band.CONDITIONAL:
+        plan = _plan_items(locked, now)
+        locked.interim_status = interim_status
+        listener_set_status(
+            listener=listener,
+            status=interim_status,
+            reason=_("胜任力考核面试 60–70 分：完成改进计划并经核实后恢复接单。"),
+            actor=actor,
+            source=locked,
+        )
+    else:
+        locked.eligible_to_reapply_at = add_months(now, REAPPLY_AFTER_MONTHS)
+        listener_set_status(
+            listener=listener,
+            status=ListenerStatus.DELISTED,
+            reason=_("胜任力考核面试不合格（<60 分），予以清退，六个月后可重新申请。"),
+            actor=actor,
+            source=locked,
+        )
+    locked.send_result()
+    locked.result_sent_at = now
+    locked.save(update_fields=["state", "band", "interim_status", "result_sent_at", "eligible_to_reapply_at"])
+    deadline_meet(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT])
+    if show_total is None:
+        show_total = getattr(settings, "INTERVIEW_RESULT_SHOWS_TOTAL", False)
+    reapply = locked.eligible_to_reapply_at
+    notify(
+        recipients=[listener.user],
+        kind="listener.interview_result",
+        template="interview_result",
+        context={
+            "band": str(band.label),
+            "band_code": str(band),
+            "feedback": locked.feedback,
+            "total": str(locked.total_score) if show_total else "",
+            "plan": [f"{item.get_kind_display()}：{item.description}" for item in plan],
+            "reapply_on": date_format(timezone.localtime(reapply), "Y-m-d") if reapply else "",
+            "interim_status": str(ListenerStatus(interim_status).label) if band == Band.CONDITIONAL else "",
+        },
+        link="/portal/interviews/",
+        dedupe_key=f"interview_result:{locked.pk}",
+    )
+    return locked
+
+
+# --- improvement plan ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_item_submit(*, item: InterviewPlanItem, note: str, actor: User) -> InterviewPlanItem:
+    """The listener says an item is done, with a note for the reviewer."""
+    locked = plan_item_get_for_update(item.pk)
+    _require_listener(locked.interview, actor)
+    if locked.state == PlanItemState.VERIFIED:
+        raise ValidationError(_("该改进计划项已核实。"))
+    if not note.strip():
+        raise ValidationError({"note": [_("请说明完成情况。")]})
+    locked.state, locked.completion_note, locked.submitted_at = PlanItemState.SUBMITTED, note, timezone.now()
+    locked.save(update_fields=["state", "completion_note", "submitted_at"])
+    return locked
+
+
+@transaction.atomic
+def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") -> InterviewPlanItem:
+    """Staff verify an item. When the last item of a 60–70 result is verified, the listener is
+    restored to active automatically (recorded with the interview as source). Idempotent."""
+    if not (_is_supervisor(actor) or actor.has_role(Role.REVIEWER)):
+        raise PermissionDenied(_("只有督导或专业组成员可以核实改进计划。"))
+    locked = plan_item_get_for_update(item.pk)
+    if locked.state == PlanItemState.VERIFIED:
+        return locked
+    locked.state, locked.verified_by, locked.verified_at, locked.review_note = (
+        PlanItemState.VERIFIED,
+        actor,
+        timezone.now(),
+        note,
+    )
+    locked.save(update_fields=["state", "verified_by", "verified_at", "review_note"])
+    interview = interview_get_for_update(locked.interview_id)
+    pending = interview.plan_items.exclude(state=PlanItemState.VERIFIED).exists()
+    listener = interview.listener
+    if (
+        not pending
+        and interview.band == Band.CONDITIONAL
+        and interview.interim_status
+        and listener.status == interview.interim_status
+    ):
+        listener_set_status(
+            listener=listener,
+            status=ListenerStatus.ACTIVE,
+            reason=_("胜任力考核面试的改进计划已全部核实，恢复接单。"),
+            actor=actor,
+            source=interview,
+        )
+    return locked
+
+
+def reapplication_check(*, listener: ListenerProfile, when: datetime | None = None) -> None:
+    """Raise ValidationError when a listener delisted by an interview applies before six months."""
+    when = when or timezone.now()
+    failed = last_failed_interview(listener)
+    if failed is not None and failed.eligible_to_reapply_at and when < failed.eligible_to_reapply_at:
+        raise ValidationError(
+            _("胜任力考核面试未通过，%(date)s 起方可重新申请。")
+            % {"date": date_format(timezone.localtime(failed.eligible_to_reapply_at), "Y-m-d")}
+        )

@@ -4,4 +4,10 @@ from . import views
 
 app_name = "portal"
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("portal/", views.listener_home, name="listener_home"),
+    path("portal/complaints/", views.complaint_list, name="complaints"),
+    path("portal/complaints/<int:pk>/", views.complaint_detail, name="complaint"),
+    path("portal/tasks/", views.task_list, name="tasks"),
+]

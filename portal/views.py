@@ -1,10 +1,34 @@
+from datetime import timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
-from listeners.models import ListenerProfile, ListeningSession
+from complaints.models import Complaint, ComplaintState, Demand
+from complaints.services import ComplaintConflict
+from core.notifications import unread_count
+from evaluations.forms import add_service_errors
+from evaluations.models import Decision, DecisionState, ListenerStatement, Measure, TaskState
+from evaluations.services import (
+    LISTENER_APPEAL_DAYS,
+    appeal_file,
+    decision_record_listener_response,
+    information_request_answer,
+    statement_save,
+    task_submit,
+)
+from listeners.models import ListenerProfile, ListenerStatus, ListeningSession
+
+from . import selectors
+from .forms import AnswerForm, AppealForm, ResponseForm, StatementForm, TaskSubmitForm
 
 RECENT_SESSIONS = 10
 
@@ -23,3 +47,199 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     if user.has_role(Role.LISTENER):
         context["listener_profile"] = ListenerProfile.objects.filter(user=user).first()
     return render(request, "portal/home.html", context)
+
+
+# --- the listener portal (/portal/) ---------------------------------------------------------------
+#
+# A thin edge over evaluations.services: each POST validates its form and calls one service. A
+# service's ValidationError goes next to the field it names, a conflict becomes a message, and a
+# complaint or task the listener may not see is a 404. Nothing here loads or shows who complained.
+
+STATE_IN_PLAIN_WORDS = {
+    ComplaintState.SUBMITTED: gettext_lazy("平台已收到投诉，正在初步了解情况。"),
+    ComplaintState.TRIAGE: gettext_lazy("平台正在初步了解情况。"),
+    ComplaintState.RESOLVED: gettext_lazy("平台已直接处理，无需您再做什么。"),
+    ComplaintState.REJECTED: gettext_lazy("平台决定不予受理。"),
+    ComplaintState.INVESTIGATION: gettext_lazy("专业组正在了解情况，请写下您的陈述并回答专业组的问题。"),
+    ComplaintState.EVALUATION: gettext_lazy("专业组正在评估，结果出来后会通知您。"),
+    ComplaintState.DECIDED: gettext_lazy("专业组已作出处理决定。"),
+    ComplaintState.FOLLOW_UP: gettext_lazy("处理决定已送达，请按期完成其中的任务。"),
+    ComplaintState.CLOSED: gettext_lazy("已结案。"),
+    ComplaintState.ARCHIVED: gettext_lazy("已结案并归档。"),
+    ComplaintState.WITHDRAWN: gettext_lazy("投诉已撤回。"),
+}
+
+STATUS_IN_PLAIN_WORDS = {
+    ListenerStatus.INTERNSHIP: gettext_lazy("您目前处于实习期。"),
+    ListenerStatus.ACTIVE: gettext_lazy("您可以正常接单。"),
+    ListenerStatus.HIDDEN: gettext_lazy("您的主页暂时隐藏，用户无法找到您。"),
+    ListenerStatus.SUSPENDED: gettext_lazy("您暂时不能接单。"),
+    ListenerStatus.DELISTED: gettext_lazy("您已被清退，可在六个月后重新申请。"),
+}
+
+
+def _listener(request: AuthedHttpRequest) -> ListenerProfile:
+    """Only listeners with a profile use the portal; everyone else gets a 403."""
+    profile = selectors.listener_profile_for(request.user)
+    if profile is None:
+        raise PermissionDenied
+    return profile
+
+
+def _plain_state(complaint: Complaint) -> str:
+    return str(STATE_IN_PLAIN_WORDS.get(complaint.state, complaint.get_state_display()))
+
+
+@login_required
+@require_GET
+def listener_home(request: AuthedHttpRequest) -> HttpResponse:
+    listener = _listener(request)
+    context = {
+        "listener": listener,
+        "status_explained": STATUS_IN_PLAIN_WORDS.get(listener.status, ""),
+        "status_change": selectors.latest_status_change(listener),
+        "statements": list(selectors.open_statements_for(listener)),
+        "questions": list(selectors.open_questions_for(listener)),
+        "tasks": list(selectors.open_tasks_for(listener)),
+        "interviews": list(selectors.requested_interviews_for(listener)),
+        "unread": unread_count(request.user),
+    }
+    context["nothing_open"] = not any(context[k] for k in ("statements", "questions", "tasks", "interviews"))
+    return render(request, "portal/listener_home.html", context)
+
+
+@login_required
+@require_GET
+def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
+    listener = _listener(request)
+    complaints = list(selectors.shared_complaints_for(listener))
+    rows = [(c, _plain_state(c)) for c in complaints]
+    return render(request, "portal/complaint_list.html", {"rows": rows})
+
+
+def _notified_decision(complaint: Complaint) -> Decision | None:
+    decision = getattr(complaint, "decision", None)
+    if decision is not None and decision.state == DecisionState.NOTIFIED:
+        return decision
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def complaint_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    listener = _listener(request)
+    complaint = selectors.shared_complaint_get(listener, pk)
+    statement: ListenerStatement | None = getattr(complaint, "listener_statement", None)
+    decision = _notified_decision(complaint)
+    questions = selectors.questions_for(complaint)
+    appeal = selectors.listener_appeal_for(decision) if decision else None
+
+    statement_form = StatementForm(initial={"body": statement.body if statement else ""})
+    answer_forms = {q.pk: AnswerForm(prefix=f"q{q.pk}") for q in questions if q.answered_at is None}
+    response_form = ResponseForm()
+    appeal_form = AppealForm()
+
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in ("statement_draft", "statement_submit") and statement is not None:
+                if complaint.state not in selectors.STATEMENT_STATES:
+                    raise ComplaintConflict(_("案件已不在调查阶段，不能再修改陈述。"))
+                statement_form = StatementForm(request.POST)
+                if statement_form.is_valid():
+                    submit = action == "statement_submit"
+                    statement_save(
+                        statement=statement, actor=request.user, body=statement_form.cleaned_data["body"], submit=submit
+                    )
+                    messages.success(request, _("陈述已提交，专业组会尽快阅读。") if submit else _("草稿已保存。"))
+                    return redirect("portal:complaint", pk=complaint.pk)
+            elif action == "answer":
+                question = next((q for q in questions if str(q.pk) == request.POST.get("question")), None)
+                if question is None or question.pk not in answer_forms:
+                    raise Http404
+                form = answer_forms[question.pk] = AnswerForm(request.POST, prefix=f"q{question.pk}")
+                if form.is_valid():
+                    information_request_answer(request=question, actor=request.user, answer=form.cleaned_data["answer"])
+                    messages.success(request, _("回复已发送给专业组。"))
+                    return redirect("portal:complaint", pk=complaint.pk)
+            elif action == "respond" and decision is not None:
+                response_form = ResponseForm(request.POST)
+                if response_form.is_valid():
+                    decision_record_listener_response(
+                        decision=decision,
+                        actor=request.user,
+                        response=response_form.cleaned_data["response"],
+                        reason=response_form.cleaned_data["reason"],
+                    )
+                    messages.success(request, _("您的意见已记录。"))
+                    return redirect("portal:complaint", pk=complaint.pk)
+            elif action == "appeal" and decision is not None:
+                appeal_form = AppealForm(request.POST)
+                if appeal_form.is_valid():
+                    appeal_file(decision=decision, actor=request.user, reason=appeal_form.cleaned_data["reason"])
+                    messages.success(request, _("申诉已提交，复核结果会通知您。"))
+                    return redirect("portal:complaint", pk=complaint.pk)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            target = {
+                "statement_draft": statement_form,
+                "statement_submit": statement_form,
+                "respond": response_form,
+                "appeal": appeal_form,
+            }.get(action) or answer_forms.get(int(request.POST.get("question", 0) or 0))
+            add_service_errors(target, exc, {"listener_response": "response", "listener_response_reason": "reason"})
+        except ComplaintConflict as exc:
+            messages.error(request, str(exc))
+            return redirect("portal:complaint", pk=complaint.pk)
+
+    appeal_due = decision.notified_at + timedelta(days=LISTENER_APPEAL_DAYS) if decision else None
+    context = {
+        "complaint": complaint,
+        "state_explained": _plain_state(complaint),
+        "demands": [Demand(d).label for d in complaint.demands if d in Demand.values],
+        "statement": statement,
+        "statement_form": statement_form,
+        "statement_open": complaint.state in selectors.STATEMENT_STATES,
+        "question_items": [(q, answer_forms.get(q.pk)) for q in questions],
+        "decision": decision,
+        "measures": [Measure(m).label for m in decision.measures if m in Measure.values] if decision else [],
+        "response_form": response_form,
+        "appeal": appeal,
+        "appeal_form": appeal_form,
+        "appeal_due": appeal_due,
+        "can_appeal": bool(decision and appeal is None and timezone.now() <= appeal_due),
+    }
+    return render(request, "portal/complaint_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_list(request: AuthedHttpRequest) -> HttpResponse:
+    listener = _listener(request)
+    bound: dict[int, TaskSubmitForm] = {}
+    if request.method == "POST":
+        task = selectors.task_get(listener, int(request.POST.get("task", 0) or 0))
+        form = bound[task.pk] = TaskSubmitForm(request.POST, request.FILES, prefix=f"t{task.pk}")
+        if form.is_valid():
+            try:
+                task_submit(
+                    task=task,
+                    actor=request.user,
+                    note=form.cleaned_data["evidence_note"],
+                    upload=form.cleaned_data["evidence"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except ComplaintConflict as exc:
+                messages.error(request, str(exc))
+                return redirect("portal:tasks")
+            else:
+                messages.success(request, _("已提交，工作人员核实后会通知您。"))
+                return redirect("portal:tasks")
+    tasks = list(selectors.tasks_for(listener))
+    items = [
+        (t, (bound.get(t.pk) or TaskSubmitForm(prefix=f"t{t.pk}")) if t.state == TaskState.OPEN else None)
+        for t in tasks
+    ]
+    return render(request, "portal/tasks.html", {"items": items, "now": timezone.now()})

@@ -20,11 +20,13 @@ def load_reference_data() -> None:
     from complaints.defaults import defaults_load
     from core.defaults import policies_load
     from evaluations.defaults import grades_load
+    from interviews.defaults import rubric_load
 
     roles_sync()
     defaults_load()
     policies_load()
     grades_load()
+    rubric_load()
 
 
 @pytest.fixture(scope="session")

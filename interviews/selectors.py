@@ -1,0 +1,39 @@
+"""Reads for interviews: row locks in one place, and the listener's standing for reapplication."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from listeners.models import ListenerProfile
+
+from .models import Band, CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState, ScoringItem
+
+
+def interview_get_for_update(pk: int) -> CompetencyInterview:
+    return CompetencyInterview.objects.select_for_update().get(pk=pk)
+
+
+def slot_get_for_update(pk: int) -> InterviewSlot:
+    return InterviewSlot.objects.select_for_update().get(pk=pk)
+
+
+def plan_item_get_for_update(pk: int) -> InterviewPlanItem:
+    return InterviewPlanItem.objects.select_for_update().get(pk=pk)
+
+
+def slots_open(*, after=None) -> QuerySet[InterviewSlot]:
+    """Slots nobody has booked, soonest first."""
+    qs = InterviewSlot.objects.filter(interview__isnull=True)
+    return qs.filter(starts_at__gt=after) if after is not None else qs
+
+
+def rubric_items() -> QuerySet[ScoringItem]:
+    return ScoringItem.objects.select_related("area").order_by("area__position", "position", "id")
+
+
+def last_failed_interview(listener: ListenerProfile) -> CompetencyInterview | None:
+    return (
+        CompetencyInterview.objects.filter(listener=listener, state=InterviewState.RESULT_SENT, band=Band.FAIL)
+        .order_by("-result_sent_at")
+        .first()
+    )
