@@ -27,6 +27,8 @@ urlpatterns = [
     path("review/", include("evaluations.urls")),
     path("review/", include("evaluations.urls_supervision")),
     path("notifications/", include("core.urls")),
+    path("supervision/", include("supervision.urls")),
+    path("supervision/", include("supervision.urls_dashboard")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     *auth_urlpatterns,

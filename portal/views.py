@@ -96,7 +96,7 @@ def listener_home(request: AuthedHttpRequest) -> HttpResponse:
     listener = _listener(request)
     context = {
         "listener": listener,
-        "status_explained": STATUS_IN_PLAIN_WORDS.get(listener.status, ""),
+        "status_explained": STATUS_IN_PLAIN_WORDS.get(ListenerStatus(listener.status), ""),
         "status_change": selectors.latest_status_change(listener),
         "statements": list(selectors.open_statements_for(listener)),
         "questions": list(selectors.open_questions_for(listener)),
@@ -188,12 +188,17 @@ def complaint_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 "respond": response_form,
                 "appeal": appeal_form,
             }.get(action) or answer_forms.get(int(request.POST.get("question", 0) or 0))
-            add_service_errors(target, exc, {"listener_response": "response", "listener_response_reason": "reason"})
+            if target is not None:
+                add_service_errors(target, exc, {"listener_response": "response", "listener_response_reason": "reason"})
+            else:
+                messages.error(request, " ".join(exc.messages))
         except ComplaintConflict as exc:
             messages.error(request, str(exc))
             return redirect("portal:complaint", pk=complaint.pk)
 
-    appeal_due = decision.notified_at + timedelta(days=LISTENER_APPEAL_DAYS) if decision else None
+    appeal_due = (
+        decision.notified_at + timedelta(days=LISTENER_APPEAL_DAYS) if decision and decision.notified_at else None
+    )
     context = {
         "complaint": complaint,
         "state_explained": _plain_state(complaint),
@@ -208,7 +213,7 @@ def complaint_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "appeal": appeal,
         "appeal_form": appeal_form,
         "appeal_due": appeal_due,
-        "can_appeal": bool(decision and appeal is None and timezone.now() <= appeal_due),
+        "can_appeal": bool(decision and appeal is None and appeal_due is not None and timezone.now() <= appeal_due),
     }
     return render(request, "portal/complaint_detail.html", context)
 

@@ -244,7 +244,12 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"core.tasks.sweep_deadlines": {"queue": "sweep"}}
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-deadlines": {"task": "core.tasks.sweep_deadlines", "schedule": DEADLINE_SWEEP_SECONDS},
+    "scan-anomalies": {"task": "supervision.tasks.scan_anomalies", "schedule": 3600},
+    "warm-dashboard": {"task": "supervision.tasks.warm_dashboard", "schedule": 240},
+    "anonymize-archived": {"task": "supervision.tasks.anonymize_archived_cases", "schedule": 24 * 3600},
 }
+# Archived cases older than this have their personal data anonymised (the statistics stay).
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=3)
 
 # --- logging: never log request bodies (they may carry identity data) ---------
 LOGGING = {

@@ -1,0 +1,248 @@
+"""Anomaly scan: time ``supervision.anomalies.anomalies_scan()`` over 1,000,000 listening sessions.
+
+    python bench/anomaly_scan.py [--sessions N] [--listeners L] [--users U] [--recreate]
+
+Runs in its own database, ``hearken_bench_anomaly`` on the server DATABASE_URL names (created and
+migrated with config.settings.test when absent). The data set (U users, L listeners, N sessions
+over 12 weeks, 20-60 minutes each, plus planted anomalies) is bulk-loaded with COPY and kept
+between runs; a different size reloads it. Each run empties the ethics cases first.
+
+Planted: 50 pairs with 7 sessions in one week (rule: > 5 in 7 days), 50 pairs with three
+100-minute sessions on one day (> 4 h a day), 50 listeners with eight 90-minute sessions with
+different users on one day (> 10 h a day). Random traffic at this density plants almost none.
+
+The scan itself runs in a child process, so its peak RSS (resource.getrusage) is the scan's and
+not the loader's. Measured: the first scan over all sessions, and a second right after it, which
+must open nothing. Targets: <= 30 s and <= 300 MB peak RSS. Prints one JSON line per
+measurement, then a table; a missed target prints MISSED and exits 0; only errors exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BENCH_DB = os.environ.get("BENCH_ANOMALY_DATABASE_NAME", "hearken_bench_anomaly")
+BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hearken")
+SETTINGS = "config.settings.test"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+TARGET_SECONDS = 30.0
+TARGET_RSS_MB = 300.0
+PLANTED = 50
+WEEKS = 12
+# A Monday at 00:00 Beijing time: the scan's buckets start on Mondays.
+START = datetime(2026, 6, 1, tzinfo=UTC) - timedelta(hours=8)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S', time.gmtime())}Z] {message}", file=sys.stderr, flush=True)
+
+
+def database_url(name: str) -> str:
+    parts = urlsplit(BASE_DATABASE_URL)
+    if (parts.hostname or "127.0.0.1") not in LOOPBACK:
+        raise SystemExit(f"refusing to benchmark against {parts.hostname}: only 127.0.0.1 is allowed")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+def bench_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=SETTINGS,
+        DATABASE_URL=database_url(BENCH_DB),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def connect(name: str = BENCH_DB, *, autocommit: bool = False):
+    import psycopg
+
+    return psycopg.connect(database_url(name), autocommit=autocommit, connect_timeout=10)
+
+
+def ensure_database(*, recreate: bool) -> None:
+    with connect("postgres", autocommit=True) as conn:
+        if recreate:
+            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            log(f"created database {BENCH_DB}")
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=bench_env(),
+        check=True,
+        timeout=900,
+    )
+    log(f"migrated {BENCH_DB} in {time.monotonic() - started:.1f}s")
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def _loaded(conn) -> str:
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text NOT NULL)")
+    row = conn.execute("SELECT value FROM bench_meta WHERE key = 'anomaly'").fetchone()
+    return row[0] if row else ""
+
+
+def _sessions(n: int, listeners: int, users: int, rng: random.Random):
+    """(listener id, user id, started_at, minutes) rows: random traffic, then the planted anomalies."""
+    span = WEEKS * 7 * 24 * 3600
+    for _ in range(n):
+        yield (
+            rng.randint(1, listeners),
+            listeners + rng.randint(1, users),
+            START + timedelta(seconds=rng.randrange(span)),
+            rng.randint(20, 60),
+        )
+    first_user = listeners + 1
+    for k in range(PLANTED):
+        week = START + timedelta(weeks=k % WEEKS)
+        pair = (1 + k, first_user + k)
+        for d in range(7):
+            yield (*pair, week + timedelta(days=d % 6, hours=9 + d), 30)
+        day = START + timedelta(days=k % (WEEKS * 7))
+        pair = (1 + PLANTED + k, first_user + PLANTED + k)
+        for h in range(3):
+            yield (*pair, day + timedelta(hours=8 + 2 * h), 100)
+        listener = 1 + 2 * PLANTED + k
+        for h in range(8):
+            yield (listener, first_user + 2 * PLANTED + 8 * k + h, day + timedelta(hours=8 + 1.6 * h), 90)
+
+
+def load(conn, *, sessions: int, listeners: int, users: int) -> None:
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    conn.execute(
+        "TRUNCATE supervision_ethicscaseevent, supervision_listenerreport, supervision_ethicscase, "
+        "listeners_listeningsession, listeners_listenerprofile, accounts_user RESTART IDENTITY CASCADE"
+    )
+    with conn.cursor() as cur:
+        columns = "id, password, is_superuser, email, display_name, phone, language, is_active, is_staff, date_joined"
+        with cur.copy(f"COPY accounts_user ({columns}) FROM STDIN") as copy:
+            for i in range(1, listeners + users + 1):
+                copy.write_row((i, "!", False, f"b{i}@bench.hearken.local", f"u{i}", "", "zh-hans", True, False, now))
+        log(f"copied {listeners + users} users")
+        columns = "id, code, display_name, status, certificate_number, certificate_verified, joined_on, user_id"
+        with cur.copy(f"COPY listeners_listenerprofile ({columns}) FROM STDIN") as copy:
+            for i in range(1, listeners + 1):
+                copy.write_row((i, f"B{i:06d}", f"l{i}", "active", "", False, now.date(), i))
+        rng = random.Random(20261126)
+        columns = "order_no, listener_id, complainant_id, started_at, duration_minutes, channel, amount, imported_at"
+        count = 0
+        with cur.copy(f"COPY listeners_listeningsession ({columns}) FROM STDIN") as copy:
+            for count, (listener, user, at, minutes) in enumerate(_sessions(sessions, listeners, users, rng), 1):
+                copy.write_row((f"A{count:09d}", listener, user, at, minutes, "voice", "99.00", now))
+        log(f"copied {count} sessions")
+        for table in ("accounts_user", "listeners_listenerprofile"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        cur.execute(
+            "INSERT INTO bench_meta VALUES ('anomaly', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            [f"{sessions}/{listeners}/{users}"],
+        )
+    conn.commit()
+    with connect(autocommit=True) as other:
+        other.execute("VACUUM ANALYZE listeners_listeningsession")
+    log(f"loaded in {time.monotonic() - started:.1f}s")
+
+
+def prepare(args: argparse.Namespace) -> None:
+    ensure_database(recreate=args.recreate)
+    with connect() as conn:
+        wanted = f"{args.sessions}/{args.listeners}/{args.users}"
+        if _loaded(conn) != wanted:
+            conn.commit()
+            load(conn, sessions=args.sessions, listeners=args.listeners, users=args.users)
+        conn.execute("TRUNCATE supervision_ethicscaseevent, supervision_listenerreport, supervision_ethicscase CASCADE")
+        conn.execute("DELETE FROM supervision_anomalyrule")
+        conn.commit()
+
+
+# --- the measurement (child process) -----------------------------------------------------------
+
+
+def measure() -> None:
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from supervision.anomalies import anomalies_scan
+    from supervision.models import AnomalyKind, AnomalyRule
+
+    AnomalyRule.objects.bulk_create(
+        [
+            AnomalyRule(kind=AnomalyKind.PAIR_SESSIONS_7D, window=timedelta(days=7), threshold=5),
+            AnomalyRule(kind=AnomalyKind.PAIR_HOURS_DAY, window=timedelta(days=1), threshold=4),
+            AnomalyRule(kind=AnomalyKind.LISTENER_DAILY_HOURS, window=timedelta(days=1), threshold=10),
+        ]
+    )
+    until = timezone.now()
+    results = []
+    for name in ("first scan", "second scan"):
+        started = time.perf_counter()
+        result = anomalies_scan(since=START, until=until, notify_supervisors=False)
+        seconds = time.perf_counter() - started
+        results.append({"name": name, "seconds": round(seconds, 2), "opened": len(result.case_ids)})
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"runs": results, "peak_rss_mb": round(rss_mb, 1)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--listeners", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--recreate", action="store_true", help="drop and recreate the bench database")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure()
+        return
+    if args.listeners < 3 * PLANTED or args.users < 10 * PLANTED:
+        parser.error(f"need at least {3 * PLANTED} listeners and {10 * PLANTED} users for the planted anomalies")
+    prepare(args)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--measure"],
+        cwd=ROOT,
+        env=bench_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    first, second = report["runs"]
+    rows = [
+        ("first scan seconds", first["seconds"], TARGET_SECONDS, first["seconds"] <= TARGET_SECONDS),
+        ("second scan seconds", second["seconds"], TARGET_SECONDS, second["seconds"] <= TARGET_SECONDS),
+        ("peak RSS MB", report["peak_rss_mb"], TARGET_RSS_MB, report["peak_rss_mb"] <= TARGET_RSS_MB),
+        ("cases opened (>= planted)", first["opened"], 3 * PLANTED, first["opened"] >= 3 * PLANTED),
+        ("cases opened by the second scan", second["opened"], 0, second["opened"] == 0),
+    ]
+    for name, value, target, ok in rows:
+        print(json.dumps({"measurement": name, "value": value, "target": target, "ok": ok}))
+    print(f"\nanomaly scan over {args.sessions:,} random sessions + planted ({args.listeners:,} listeners)")
+    for name, value, target, ok in rows:
+        print(f"  {name:<34} {value:>10}   target {target:<6} {'ok' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

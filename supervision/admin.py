@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import AnomalyRule, EthicsCase, EthicsCaseEvent, ListenerReport
+
+
+@admin.register(AnomalyRule)
+class AnomalyRuleAdmin(admin.ModelAdmin):
+    list_display = ["kind", "window", "threshold", "active", "description"]
+    list_filter = ["kind", "active"]
+
+
+class EthicsCaseEventInline(admin.TabularInline):
+    model = EthicsCaseEvent
+    fields = ("created_at", "kind", "actor", "from_state", "to_state", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(EthicsCase)
+class EthicsCaseAdmin(admin.ModelAdmin):
+    """Read-only: cases move only through the supervision services."""
+
+    list_display = ["reference", "source", "listener", "state", "grade", "opened_at"]
+    list_filter = ["state", "source"]
+    search_fields = ["listener__code"]
+    list_select_related = ["listener", "grade"]
+    exclude = ["user"]
+    inlines = [EthicsCaseEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ListenerReport)
+class ListenerReportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "listener_code", "anonymous", "ethics_case", "created_at"]
+    list_filter = ["kind", "anonymous"]
+    exclude = ["contact", "reporter", "content"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# ConfidentialityBreakReport is deliberately not in the admin: its own pages log every view.

@@ -1,0 +1,91 @@
+"""Forms of the supervision pages. They only check input; the rules live in supervision.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from evaluations.models import Grade
+
+from .models import BreakCategory, ReportKind
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names, or above the form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class ConfidentialityReportForm(forms.Form):
+    category = forms.ChoiceField(label=_("情形"), choices=BreakCategory.choices, widget=forms.RadioSelect)
+    session_order_no = forms.CharField(
+        label=_("订单号（选填）"), required=False, max_length=40, help_text=_("如能确定是哪一次倾诉，请填写订单号。")
+    )
+    what_happened = forms.CharField(
+        label=_("经过"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("请写下您在倾诉中了解到的情况：何人、何时、何地、正在或将要发生什么。只有督导可以看到这份报告。"),
+    )
+
+
+class OutcomeForm(forms.Form):
+    authority_notified = forms.TypedChoiceField(
+        label=_("是否已报告公安机关或有关部门"),
+        choices=[("yes", _("已报告")), ("no", _("未报告"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    authority_name = forms.CharField(label=_("报告的部门"), required=False, max_length=120)
+    authority_notified_at = forms.DateTimeField(
+        label=_("报告时间"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("不填则记为现在。"),
+    )
+    outcome = forms.CharField(label=_("处理结果"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ListenerReportForm(forms.Form):
+    listener_code = forms.CharField(label=_("倾听师编号"), max_length=40)
+    kind = forms.ChoiceField(label=_("举报类型"), choices=ReportKind.choices, widget=forms.RadioSelect)
+    content = forms.CharField(
+        label=_("举报内容"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("请写下您看到或经历的情况。举报不会生成投诉；如需就某次倾诉投诉，请使用投诉入口。"),
+    )
+
+
+class AnonymousReportForm(ListenerReportForm):
+    contact = forms.CharField(
+        label=_("联系方式（选填）"),
+        required=False,
+        max_length=200,
+        help_text=_("如愿意让督导联系您了解情况，可留下邮箱或电话；不填也可以提交。"),
+    )
+
+
+class OpenCaseForm(forms.Form):
+    summary = forms.CharField(label=_("案情摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EvaluationForm(forms.Form):
+    evaluation_summary = forms.CharField(label=_("评估意见"), widget=forms.Textarea(attrs={"rows": 5}))
+    grade = forms.ModelChoiceField(label=_("处理等级"), queryset=Grade.objects.filter(active=True))
+
+
+class DecideForm(forms.Form):
+    grade = forms.ModelChoiceField(
+        label=_("处理等级"),
+        queryset=Grade.objects.filter(active=True),
+        required=False,
+        help_text=_("不选则沿用评估等级。"),
+    )
+    measures = forms.CharField(label=_("处理措施"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -1,0 +1,446 @@
+"""Quality metrics of the complaint process (DOMAIN.md §5, seed 003 §一.四), aggregated in SQL.
+
+Every function takes a ``Period`` and returns plain, JSON-ready data with no personal data:
+listeners appear by code, complainants never. ``dashboard_metrics`` gathers them all, and
+``dashboard_metrics_cached`` keeps the result in the Django cache for a few minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from complaints.models import Category, Complaint, ComplaintState, IntakeChannel
+from core.models import Deadline
+from evaluations.models import Decision, DecisionState
+from listeners.models import ListenerProfile, ListeningSession
+
+CACHE_SECONDS = 300
+CACHE_VERSION = 1
+# Decisions that count in the grade distribution: approved (or not needing approval) and beyond.
+COUNTED_DECISIONS = [DecisionState.APPROVED, DecisionState.NOTIFIED]
+# Funnel-plot limits: two-sided 95 % (warning) and 99.8 % (alarm).
+WARNING_COVERAGE = 0.95
+ALARM_COVERAGE = 0.998
+
+
+@dataclass(frozen=True)
+class Period:
+    """Complaints submitted (and sessions started) from ``start`` to ``end``, both days included."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def start_at(self) -> datetime | None:
+        return timezone.make_aware(datetime.combine(self.start, time.min)) if self.start else None
+
+    @property
+    def end_before(self) -> datetime | None:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min)) if self.end else None
+
+    def q(self, field: str) -> Q:
+        q = Q()
+        if self.start_at:
+            q &= Q(**{f"{field}__gte": self.start_at})
+        if self.end_before:
+            q &= Q(**{f"{field}__lt": self.end_before})
+        return q
+
+    @property
+    def key(self) -> str:
+        return f"{self.start or '-'}:{self.end or '-'}"
+
+
+def _complaints(period: Period):
+    return Complaint.objects.filter(period.q("submitted_at")).order_by()
+
+
+def _where(period: Period, column: str = "submitted_at") -> tuple[str, list[Any]]:
+    where, params = ["TRUE"], []
+    if period.start_at:
+        where.append(f"{column} >= %s")
+        params.append(period.start_at)
+    if period.end_before:
+        where.append(f"{column} < %s")
+        params.append(period.end_before)
+    return " AND ".join(where), params
+
+
+# GROUPING(month, state, category, intake_channel, satisfaction_score, listener_id): the bit of
+# each column left out of a grouping set is 1, the first column being the highest bit.
+_SETS = {
+    0b011111: "month",
+    0b101111: "state",
+    0b110111: "category",
+    0b111011: "intake_channel",
+    0b111101: "score",
+    0b111110: "listener",
+}
+_TOTALS = 0b111111
+
+
+def complaint_breakdowns(period: Period) -> dict[str, Any]:
+    """Counts by month, state, category, channel and satisfaction score, and first-response
+    compliance, and counts per listener (``_by_listener``, for the funnel plot), in one scan of the
+    period's complaints (GROUPING SETS)."""
+    where, params = _where(period)
+    now = timezone.now()
+    # Only our own column names are interpolated; values go as parameters.
+    sql = f"""
+        SELECT GROUPING(month, state, category, intake_channel, satisfaction_score, listener_id),
+               month, state, category, intake_channel, satisfaction_score, listener_id, COUNT(*),
+               COUNT(*) FILTER (WHERE first_response_at IS NOT NULL OR first_response_due <= %s),
+               COUNT(*) FILTER (WHERE first_response_at <= first_response_due),
+               COUNT(*) FILTER (WHERE first_response_at > first_response_due),
+               COUNT(*) FILTER (WHERE first_response_at IS NULL AND first_response_due <= %s)
+        FROM (
+            SELECT date_trunc('month', submitted_at AT TIME ZONE %s) AS month, state, category,
+                   intake_channel, satisfaction_score, listener_id, first_response_at, first_response_due
+            FROM complaints_complaint WHERE {where}
+        ) c
+        GROUP BY GROUPING SETS (
+            (month), (state), (category), (intake_channel), (satisfaction_score), (listener_id), ()
+        )
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, timezone.get_current_timezone_name(), *params])
+        rows = cursor.fetchall()
+    found: dict[str, dict[Any, int]] = {name: {} for name in _SETS.values()}
+    totals: dict[str, Any] = {"counted": 0, "on_time": 0, "late": 0, "unanswered": 0}
+    for grouping, month, state, category, channel, score, listener, n, counted, on_time, late, unanswered in rows:
+        if grouping == _TOTALS:
+            totals = {"counted": counted, "on_time": on_time, "late": late, "unanswered": unanswered}
+            continue
+        name = _SETS[grouping]
+        key = {
+            "month": month,
+            "state": state,
+            "category": category,
+            "intake_channel": channel,
+            "score": score,
+            "listener": listener,
+        }[name]
+        if key is not None:
+            found[name][key] = n
+    totals["rate"] = round(100 * totals["on_time"] / totals["counted"], 1) if totals["counted"] else None
+
+    def labelled(counts: dict[str, int], choices) -> list[dict[str, Any]]:
+        labels = dict(choices)
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"key": k, "label": str(labels.get(k, k)), "count": n} for k, n in ordered]
+
+    scores = found["score"]
+    responses = sum(scores.values())
+    average = sum(score * n for score, n in scores.items()) / responses if responses else None
+    return {
+        "by_month": [
+            {"key": m.strftime("%Y-%m"), "label": m.strftime("%Y-%m"), "count": n}
+            for m, n in sorted(found["month"].items())
+        ],
+        "by_state": labelled(found["state"], ComplaintState.choices),
+        "by_category": labelled(found["category"], Category.choices),
+        "by_channel": labelled(found["intake_channel"], IntakeChannel.choices),
+        "first_response": totals,
+        "satisfaction": {
+            "average": round(average, 2) if average is not None else None,
+            "responses": responses,
+            "distribution": [{"key": s, "label": str(s), "count": scores.get(s, 0)} for s in range(1, 6)],
+        },
+        "_by_listener": found["listener"],
+    }
+
+
+def complaints_by_month(period: Period) -> list[dict[str, Any]]:
+    return complaint_breakdowns(period)["by_month"]
+
+
+def first_response_compliance(period: Period) -> dict[str, Any]:
+    """Share of complaints answered by ``first_response_due``, among those whose due time has come
+    or that have been answered (a complaint still inside its 24 hours is not counted yet)."""
+    return complaint_breakdowns(period)["first_response"]
+
+
+def satisfaction(period: Period) -> dict[str, Any]:
+    return complaint_breakdowns(period)["satisfaction"]
+
+
+# Each stage: (key, from state, to states). "submitted" starts at submitted_at.
+STAGES = [
+    ("submitted_triage", "submitted", ["triage"]),
+    ("triage_outcome", "triage", ["resolved", "investigation"]),
+    ("investigation_evaluation", "investigation", ["evaluation"]),
+    ("evaluation_decided", "evaluation", ["decided"]),
+]
+
+
+def _stage_label(key: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {
+        "submitted_triage": _("提交 → 初步处理"),
+        "triage_outcome": _("初步处理 → 直接处理或转专业组"),
+        "investigation_evaluation": _("调查 → 专业评估"),
+        "evaluation_decided": _("专业评估 → 作出决定"),
+    }[key]
+
+
+def stage_median_hours(period: Period) -> list[dict[str, Any]]:
+    """Median hours spent in each stage, from the first time each state was entered (timeline)."""
+    where, params = _where(period, "c.submitted_at")
+    states = sorted({s for _k, _f, to in STAGES for s in to} | {f for _k, f, _t in STAGES} - {"submitted"})
+    entered = ",\n".join(
+        f"MIN(e.created_at) FILTER (WHERE e.to_state = '{s}') AS at_{s}" for s in states
+    )  # states are our own constants, not input
+    medians = []
+    for key, source, targets in STAGES:
+        start = "c.submitted_at" if source == "submitted" else f"at_{source}"
+        end = f"LEAST({', '.join(f'at_{t}' for t in targets)})"
+        medians.append(
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+            f" FILTER (WHERE {end} IS NOT NULL AND {start} IS NOT NULL) AS {key},"
+            f" COUNT(*) FILTER (WHERE {end} IS NOT NULL AND {start} IS NOT NULL) AS n_{key}"
+        )
+    # Only our own constants are interpolated; the dates go as parameters.
+    sql = f"""
+        WITH entered AS (
+            SELECT c.id, c.submitted_at, {entered}
+            FROM complaints_complaint c
+            JOIN complaints_timelineevent e ON e.complaint_id = c.id AND e.kind = 'transition'
+                 AND e.to_state IN ({", ".join(f"'{s}'" for s in states)})
+            WHERE {where}
+            GROUP BY c.id, c.submitted_at
+        )
+        SELECT {", ".join(medians)} FROM entered c
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    out = []
+    for i, (key, _source, _targets) in enumerate(STAGES):
+        value = row[2 * i]
+        out.append(
+            {
+                "key": key,
+                "label": _stage_label(key),
+                "median_hours": round(float(value), 1) if value is not None else None,
+                "count": row[2 * i + 1],
+            }
+        )
+    return out
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+def grade_distribution(period: Period) -> list[dict[str, Any]]:
+    rows = (
+        Decision.objects.filter(state__in=COUNTED_DECISIONS)
+        .filter(period.q("complaint__submitted_at"))
+        .values("grade__level", "grade__name")
+        .annotate(n=Count("id"))
+        .order_by("grade__level")
+    )
+    return [
+        {"key": r["grade__level"], "label": f"{r['grade__level']} · {r['grade__name']}", "count": r["n"]} for r in rows
+    ]
+
+
+# --- listeners: funnel plot --------------------------------------------------------------------
+
+
+def _poisson_start(lam: float) -> tuple[int, float]:
+    """Where the summation starts (below it the mass is < 1e-30) and the pmf there."""
+    low = max(0, int(lam - 12 * math.sqrt(lam) - 10))
+    return low, math.exp(-lam + low * math.log(lam) - math.lgamma(low + 1))
+
+
+def poisson_cdf(k: int, lam: float) -> float:
+    """P(X <= k) for X ~ Poisson(lam), summed from where the mass starts to matter."""
+    if k < 0:
+        return 0.0
+    if lam <= 0:
+        return 1.0
+    i, pmf = _poisson_start(lam)
+    total = 0.0
+    while i <= k:
+        total += pmf
+        i += 1
+        pmf *= lam / i
+    return min(1.0, total)
+
+
+def poisson_quantiles(qs: list[float], lam: float) -> list[int]:
+    """For each q (0 < q < 1), the smallest k with P(X <= k) >= q, X ~ Poisson(lam); one pass."""
+    if lam <= 0:
+        return [0] * len(qs)
+    order = sorted(range(len(qs)), key=lambda j: qs[j])
+    out = [0] * len(qs)
+    k, pmf = _poisson_start(lam)
+    total = pmf
+    stop = lam + 40 * math.sqrt(lam) + 100
+    for j in order:
+        while total < qs[j] and k < stop:
+            k += 1
+            pmf *= lam / k
+            total += pmf
+        out[j] = k
+    return out
+
+
+def poisson_quantile(q: float, lam: float) -> int:
+    """The smallest k with P(X <= k) >= q for X ~ Poisson(lam) (0 < q < 1)."""
+    return poisson_quantiles([q], lam)[0]
+
+
+def poisson_limits(lam: float, coverage: float) -> tuple[int, int]:
+    """Exact two-sided limits (counts) holding ``coverage`` of a Poisson(lam)."""
+    tail = (1 - coverage) / 2
+    low, high = poisson_quantiles([tail, 1 - tail], lam)
+    return low, high
+
+
+def _funnel_limits(lam: float) -> tuple[int, int, int]:
+    """(95 % lower, 95 % upper, 99.8 % upper) counts, in one pass."""
+    w, a = (1 - WARNING_COVERAGE) / 2, (1 - ALARM_COVERAGE) / 2
+    low, high, alarm = poisson_quantiles([w, 1 - w, 1 - a], lam)
+    return low, high, alarm
+
+
+def listener_complaint_rates(period: Period, complaints: dict[int, int] | None = None) -> dict[str, Any]:
+    """Complaints per 1,000 sessions per listener against the platform rate, with funnel limits.
+
+    A listener is flagged ``alarm`` above the 99.8 % limit and ``warning`` above the 95 % limit
+    for a Poisson count at the platform rate and the listener's session volume. ``complaints``
+    (listener id -> count) is taken from ``complaint_breakdowns`` when not given.
+    """
+    if complaints is None:
+        complaints = complaint_breakdowns(period)["_by_listener"]
+    sessions = dict(
+        ListeningSession.objects.filter(period.q("started_at"))
+        .order_by()
+        .values_list("listener_id")
+        .annotate(n=Count("id"))
+    )
+    total_sessions = sum(sessions.values())
+    total_complaints = sum(n for lid, n in complaints.items() if lid in sessions)
+    platform_rate = total_complaints / total_sessions if total_sessions else 0.0
+    codes = dict(ListenerProfile.objects.filter(pk__in=list(sessions)).values_list("id", "code"))
+    rows = []
+    for lid, n_sessions in sessions.items():
+        observed = complaints.get(lid, 0)
+        expected = platform_rate * n_sessions
+        warn_low, warn_high, alarm_high = _funnel_limits(expected)
+        flag = "alarm" if observed > alarm_high else "warning" if observed > warn_high else ""
+        rows.append(
+            {
+                "code": codes.get(lid, str(lid)),
+                "sessions": n_sessions,
+                "complaints": observed,
+                "rate": round(1000 * observed / n_sessions, 2),
+                "expected": round(expected, 2),
+                "warning_upper": round(1000 * warn_high / n_sessions, 2),
+                "alarm_upper": round(1000 * alarm_high / n_sessions, 2),
+                "warning_lower": round(1000 * warn_low / n_sessions, 2),
+                "flag": flag,
+            }
+        )
+    order = {"alarm": 0, "warning": 1, "": 2}
+    rows.sort(key=lambda r: (order[r["flag"]], -r["rate"], r["code"]))
+    return {
+        "platform_rate": round(1000 * platform_rate, 2),
+        "sessions": total_sessions,
+        "complaints": total_complaints,
+        "listeners": rows,
+        "flagged": sum(1 for r in rows if r["flag"]),
+        "funnel": funnel_curve(platform_rate, max(sessions.values(), default=0)),
+    }
+
+
+def funnel_curve(platform_rate: float, max_sessions: int, points: int = 40) -> list[dict[str, float]]:
+    """The control limits (per 1,000 sessions) along session volume, for drawing the funnel."""
+    if platform_rate <= 0 or max_sessions <= 0:
+        return []
+    curve = []
+    seen = set()
+    for i in range(1, points + 1):
+        n = max(1, round(max_sessions * (i / points) ** 2))
+        if n in seen:
+            continue
+        seen.add(n)
+        _low, high, alarm = _funnel_limits(platform_rate * n)
+        curve.append(
+            {
+                "sessions": n,
+                "warning_upper": round(1000 * high / n, 2),
+                "alarm_upper": round(1000 * alarm / n, 2),
+            }
+        )
+    return curve
+
+
+# --- overdue work ------------------------------------------------------------------------------
+
+
+def overdue_by_owner() -> list[dict[str, Any]]:
+    """Breached deadlines still open (closed_at null) now, per owner; a team when no one owns it."""
+    rows = (
+        Deadline.objects.filter(state=Deadline.State.BREACHED, closed_at__isnull=True)
+        .order_by()
+        .values("owner_id", "owner__display_name", "owner_role")
+        .annotate(n=Count("id"))
+        .order_by("-n", "owner_id")
+    )
+    return [
+        {
+            "owner_id": r["owner_id"],
+            "owner": r["owner__display_name"] or "",
+            "team": r["owner_role"],
+            "count": r["n"],
+        }
+        for r in rows
+    ]
+
+
+# --- all together ------------------------------------------------------------------------------
+
+
+def dashboard_metrics(period: Period) -> dict[str, Any]:
+    breakdowns = complaint_breakdowns(period)
+    by_listener = breakdowns.pop("_by_listener")
+    return {
+        "computed_at": timezone.now().isoformat(),
+        "period": {
+            "from": period.start.isoformat() if period.start else "",
+            "to": period.end.isoformat() if period.end else "",
+        },
+        "total": sum(r["count"] for r in breakdowns["by_state"]),
+        **breakdowns,
+        "stages": stage_median_hours(period),
+        "grades": grade_distribution(period),
+        "listeners": listener_complaint_rates(period, by_listener),
+        "overdue": overdue_by_owner(),
+    }
+
+
+def cache_key(period: Period, language: str) -> str:
+    return f"supervision:dashboard:v{CACHE_VERSION}:{language}:{period.key}"
+
+
+def dashboard_metrics_cached(period: Period, *, refresh: bool = False) -> dict[str, Any]:
+    """The metrics from the cache when computed less than CACHE_SECONDS ago, else computed now."""
+    from django.utils.translation import get_language
+
+    key = cache_key(period, get_language() or "")
+    data = None if refresh else cache.get(key)
+    if data is None:
+        data = dashboard_metrics(period)
+        cache.set(key, data, CACHE_SECONDS)
+    return data

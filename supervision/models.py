@@ -1,0 +1,337 @@
+"""Ethics cases, anomaly rules, confidentiality-break reports and reports about listeners.
+
+State moves only through supervision.services; transitions here are declarative.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.roles import Role
+from core.crypto import EncryptedTextField
+from evaluations.models import Grade
+from listeners.models import ListenerProfile
+
+
+def _is_supervisor(instance, user) -> bool:
+    return user is not None and (user.is_superuser or user.has_role(Role.SUPERVISOR))
+
+
+# --- ethics cases --------------------------------------------------------------------------
+
+
+class EthicsSource(models.TextChoices):
+    ANOMALY = "anomaly", _("异常订单模式")
+    RATING_MANIPULATION_REPORT = "rating_manipulation_report", _("诱导改评举报")
+    REAL_NAME_REPORT = "real_name_report", _("实名举报")
+    ANONYMOUS_REPORT = "anonymous_report", _("匿名举报")
+    SUPERVISOR_OBSERVATION = "supervisor_observation", _("督导发现")
+
+
+class EthicsCaseState(models.TextChoices):
+    OPENED = "opened", _("已立案")
+    INVESTIGATING = "investigating", _("调查中")
+    EVALUATED = "evaluated", _("已评估")
+    DECIDED = "decided", _("已作出决定")
+    CLOSED = "closed", _("已结案")
+
+
+E = EthicsCaseState
+
+
+class AnomalyKind(models.TextChoices):
+    PAIR_SESSIONS_7D = "pair_sessions_7d", _("同一倾听师与同一用户 7 天内订单次数")
+    PAIR_HOURS_DAY = "pair_hours_day", _("同一倾听师与同一用户单日倾诉时长（小时）")
+    LISTENER_DAILY_HOURS = "listener_daily_hours", _("倾听师单日倾诉总时长（小时）")
+
+
+class AnomalyRule(models.Model):
+    """A threshold as data: a finding is a group of sessions in one window whose total exceeds it."""
+
+    kind = models.CharField(_("类型"), max_length=32, choices=AnomalyKind.choices)
+    window = models.DurationField(_("统计窗口"), help_text=_("按固定时间段统计，例如 7 天或 1 天。"))
+    threshold = models.DecimalField(
+        _("阈值"), max_digits=8, decimal_places=2, help_text=_("超过此值即视为异常：次数或小时数。")
+    )
+    active = models.BooleanField(_("启用"), default=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("异常检测规则")
+        verbose_name_plural = _("异常检测规则")
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(threshold__gt=0), name="anomaly_rule_threshold_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} > {self.threshold}"
+
+
+class EthicsCase(ConcurrentTransitionMixin, models.Model):
+    """An ethics investigation about one listener, graded with the evaluations grading scheme."""
+
+    source = models.CharField(_("来源"), max_length=32, choices=EthicsSource.choices)
+    listener = models.ForeignKey(
+        ListenerProfile, on_delete=models.PROTECT, related_name="ethics_cases", verbose_name=_("倾听师")
+    )
+    # The other party of an anomaly between one listener and one user; never shown to the listener.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("相关用户"),
+    )
+    summary = models.TextField(_("案情摘要"))
+    state = FSMField(_("状态"), max_length=20, choices=EthicsCaseState.choices, default=E.OPENED, protected=True)
+    evaluation_summary = models.TextField(_("评估意见"), blank=True)
+    grade = models.ForeignKey(
+        Grade, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("处理等级")
+    )
+    measures = models.TextField(_("处理措施"), blank=True)
+
+    anomaly_rule = models.ForeignKey(
+        AnomalyRule, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("异常规则")
+    )
+    window_start = models.DateTimeField(_("统计窗口开始"), null=True, blank=True)
+    # "<rule>:<listener>:<user or ->:<window start>": one case per finding, however often the scan runs.
+    anomaly_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
+
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("立案人"),
+    )
+    opened_at = models.DateTimeField(_("立案时间"), default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("伦理案件")
+        verbose_name_plural = _("伦理案件")
+        ordering = ["-opened_at", "-pk"]
+        indexes = [models.Index(fields=["state", "-opened_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"LL-{self.pk:06d}" if self.pk else "LL-"
+
+    # --- conditions ---------------------------------------------------------
+    def has_evaluation(self) -> bool:
+        return bool(self.evaluation_summary.strip())
+
+    def has_grade(self) -> bool:
+        return self.grade_id is not None
+
+    # --- transitions: declarative, no side effects --------------------------
+    @transition(field=state, source=E.OPENED, target=E.INVESTIGATING, permission=_is_supervisor)
+    def start_investigating(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=E.INVESTIGATING, target=E.EVALUATED, permission=_is_supervisor, conditions=[has_evaluation]
+    )
+    def evaluate(self) -> None:
+        pass
+
+    @transition(field=state, source=E.EVALUATED, target=E.DECIDED, permission=_is_supervisor, conditions=[has_grade])
+    def decide(self) -> None:
+        pass
+
+    @transition(field=state, source=[E.OPENED, E.DECIDED], target=E.CLOSED, permission=_is_supervisor)
+    def close(self) -> None:
+        pass
+
+
+class EthicsCaseEvent(models.Model):
+    """Append-only history of an ethics case."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("立案")
+        TRANSITION = "transition", _("状态变更")
+        NOTE = "note", _("备注")
+
+    case = models.ForeignKey(EthicsCase, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作人")
+    )
+    from_state = models.CharField(_("原状态"), max_length=20, choices=EthicsCaseState.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, choices=EthicsCaseState.choices, blank=True)
+    transition = models.CharField(_("操作"), max_length=32, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("伦理案件记录")
+        verbose_name_plural = _("伦理案件记录")
+        ordering = ["created_at", "id"]
+        triggers = [pgtrigger.Protect(name="ethics_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- reports about listeners -------------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    RATING_MANIPULATION = "rating_manipulation", _("诱导或要求修改评价")
+    VENTING_ON_USERS = "venting_on_users", _("向用户宣泄情绪")
+    OTHER = "other", _("其他违反职业伦理的行为")
+
+
+class ListenerReport(models.Model):
+    """A report about a listener, real-name (signed in) or anonymous. Never starts a complaint;
+    a supervisor may open an ethics case from it."""
+
+    kind = models.CharField(_("举报类型"), max_length=32, choices=ReportKind.choices)
+    listener_code = models.CharField(_("倾听师编号"), max_length=40)
+    listener = models.ForeignKey(
+        ListenerProfile, on_delete=models.PROTECT, related_name="reports", verbose_name=_("倾听师")
+    )
+    content = models.TextField(_("举报内容"))
+    anonymous = models.BooleanField(_("匿名"), default=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("举报人"),
+    )
+    contact = EncryptedTextField(_("联系方式（选填）"), blank=True)
+    ethics_case = models.ForeignKey(
+        EthicsCase, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", verbose_name=_("伦理案件")
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("倾听师举报")
+        verbose_name_plural = _("倾听师举报")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(anonymous=True, reporter__isnull=True)
+                | models.Q(anonymous=False, reporter__isnull=False),
+                name="listener_report_real_name_has_reporter",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"JB-{self.pk:06d}" if self.pk else "JB-"
+
+
+# --- confidentiality-break reports --------------------------------------------------------
+
+
+class BreakCategory(models.TextChoices):
+    HARM_TO_OTHERS = "harm_to_others", _("正在或计划伤害他人、危害公共安全")
+    SERIOUS_PAST_HARM = "serious_past_harm", _("过去已造成严重伤害")
+    CHILD_ABUSE = "child_abuse", _("对未满 14 周岁儿童的侵害")
+
+
+class BreakReportState(models.TextChoices):
+    FILED = "filed", _("已报告")
+    ACKNOWLEDGED = "acknowledged", _("督导已确认")
+    CONCLUDED = "concluded", _("已记录处理结果")
+
+
+B = BreakReportState
+
+
+class ConfidentialityBreakReport(ConcurrentTransitionMixin, models.Model):
+    """A listener reports an illegal act learned in a session (突破保密). Supervisors only;
+    every view of it is written to the access log."""
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("报告人")
+    )
+    listener = models.ForeignKey(
+        ListenerProfile, on_delete=models.PROTECT, related_name="confidentiality_reports", verbose_name=_("倾听师")
+    )
+    category = models.CharField(_("情形"), max_length=32, choices=BreakCategory.choices)
+    session_order_no = models.CharField(_("订单号（选填）"), max_length=40, blank=True)
+    what_happened = EncryptedTextField(_("经过"))
+    state = FSMField(_("状态"), max_length=20, choices=BreakReportState.choices, default=B.FILED, protected=True)
+    filed_at = models.DateTimeField(_("报告时间"), default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认督导"),
+    )
+    authority_notified = models.BooleanField(_("已报告公安或有关部门"), null=True, blank=True)
+    authority_name = models.CharField(_("报告的部门"), max_length=120, blank=True)
+    authority_notified_at = models.DateTimeField(_("报告时间"), null=True, blank=True)
+    authority_notified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("报告人（督导）"),
+    )
+    outcome = EncryptedTextField(_("处理结果"), blank=True)
+    outcome_recorded_at = models.DateTimeField(_("结果记录时间"), null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("结果记录人"),
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("突破保密报告")
+        verbose_name_plural = _("突破保密报告")
+        ordering = ["-filed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(authority_notified=True)
+                | models.Q(authority_notified_at__isnull=False, authority_notified_by__isnull=False),
+                name="break_report_authority_when_and_who",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"BM-{self.pk:06d}" if self.pk else "BM-"
+
+    def has_outcome(self) -> bool:
+        return self.authority_notified is not None and bool(self.outcome.strip())
+
+    @transition(field=state, source=B.FILED, target=B.ACKNOWLEDGED, permission=_is_supervisor)
+    def acknowledge(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[B.FILED, B.ACKNOWLEDGED],
+        target=B.CONCLUDED,
+        permission=_is_supervisor,
+        conditions=[has_outcome],
+    )
+    def conclude(self) -> None:
+        pass

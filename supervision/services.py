@@ -1,0 +1,391 @@
+"""Every change to an ethics case, a listener report or a confidentiality-break report goes
+through here: locked, permission-checked, and written to the case history in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from accounts.roles import Role
+from core.deadlines import deadline_meet, deadline_open
+from core.models import DeadlineKind
+from core.notifications import notify
+from evaluations.models import Grade
+from listeners.models import ListenerProfile
+
+from .models import (
+    BreakReportState,
+    ConfidentialityBreakReport,
+    EthicsCase,
+    EthicsCaseEvent,
+    EthicsSource,
+    ListenerReport,
+    ReportKind,
+    _is_supervisor,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+ACKNOWLEDGE_WITHIN = timedelta(hours=1)
+
+
+class SupervisionConflict(Exception):
+    """The record changed since the caller loaded it, or its state does not allow the move."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("这条记录刚被其他人修改过。请刷新页面查看最新情况后再操作。"))
+
+
+def supervisors() -> models.QuerySet:
+    return get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True)
+
+
+def _require_supervisor(actor: User) -> None:
+    if not _is_supervisor(None, actor):
+        raise PermissionDenied(_("只有督导可以进行这个操作。"))
+
+
+def _move(obj, name: str, *, actor: User, expected_version: int | None, condition_message: str = "") -> str:
+    """Check version, state, permission and conditions of the locked ``obj``, then move it."""
+    if expected_version is not None and obj.version != expected_version:
+        raise SupervisionConflict()
+    method = getattr(obj, name)
+    meta = method._django_fsm
+    if not meta.has_transition(obj.state):
+        raise SupervisionConflict(_("当前状态（%(state)s）下不能进行这个操作。") % {"state": obj.get_state_display()})
+    if not meta.has_transition_perm(obj, obj.state, actor):
+        raise PermissionDenied(_("您没有权限进行这个操作。"))
+    if not can_proceed(method):
+        raise ValidationError(condition_message or _("还缺少进行这个操作所需的信息。"))
+    from_state = obj.state
+    method()
+    obj.version += 1
+    return from_state
+
+
+# --- ethics cases ---------------------------------------------------------------------------
+
+
+def ethics_case_link(case: EthicsCase) -> str:
+    return reverse("supervision:ethics_detail", args=[case.pk])
+
+
+def _event(case: EthicsCase, kind: str, *, actor: User | None, note: str = "", **fields) -> EthicsCaseEvent:
+    return EthicsCaseEvent.objects.create(case=case, kind=kind, actor=actor, note=note, **fields)
+
+
+def _case_for_update(case: EthicsCase) -> EthicsCase:
+    return EthicsCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
+
+
+def _case_transition(
+    case: EthicsCase,
+    name: str,
+    *,
+    actor: User,
+    note: str = "",
+    prepare: dict | None = None,
+    expected_version: int | None = None,
+    condition_message: str = "",
+) -> EthicsCase:
+    locked = _case_for_update(case)
+    for field, value in (prepare or {}).items():
+        setattr(locked, field, value)
+    from_state = _move(
+        locked, name, actor=actor, expected_version=expected_version, condition_message=condition_message
+    )
+    locked.save(update_fields=["state", "version", "updated_at", *(prepare or {}).keys()])
+    _event(
+        locked,
+        EthicsCaseEvent.Kind.TRANSITION,
+        actor=actor,
+        note=note,
+        from_state=from_state,
+        to_state=locked.state,
+        transition=name,
+    )
+    return locked
+
+
+@transaction.atomic
+def ethics_case_open(
+    *,
+    listener: ListenerProfile,
+    source: str,
+    summary: str,
+    actor: User,
+) -> EthicsCase:
+    """A supervisor opens an ethics case (anomaly cases are opened by the scan, in bulk)."""
+    _require_supervisor(actor)
+    if not summary.strip():
+        raise ValidationError({"summary": [_("请写下案情摘要。")]})
+    case = EthicsCase.objects.create(listener=listener, source=source, summary=summary.strip(), opened_by=actor)
+    _event(case, EthicsCaseEvent.Kind.OPENED, actor=actor, to_state=case.state, note=case.summary)
+    return case
+
+
+@transaction.atomic
+def ethics_case_start_investigating(
+    *, case: EthicsCase, actor: User, note: str = "", expected_version: int | None = None
+) -> EthicsCase:
+    """Supervisors only. The investigation should breach confidentiality as little as it can."""
+    return _case_transition(case, "start_investigating", actor=actor, note=note, expected_version=expected_version)
+
+
+@transaction.atomic
+def ethics_case_record_evaluation(
+    *, case: EthicsCase, actor: User, evaluation_summary: str, grade: Grade, expected_version: int | None = None
+) -> EthicsCase:
+    """Record the evaluation and the proposed grade of the shared grading scheme. Supervisors only."""
+    if not grade.active:
+        raise ValidationError({"grade": [_("这个处理等级已停用。")]})
+    return _case_transition(
+        case,
+        "evaluate",
+        actor=actor,
+        note=evaluation_summary.strip(),
+        prepare={"evaluation_summary": evaluation_summary.strip(), "grade": grade},
+        expected_version=expected_version,
+        condition_message=_("请写下评估意见。"),
+    )
+
+
+@transaction.atomic
+def ethics_case_decide(
+    *,
+    case: EthicsCase,
+    actor: User,
+    measures: str,
+    grade: Grade | None = None,
+    expected_version: int | None = None,
+) -> EthicsCase:
+    """Fix the grade (the evaluated one unless another is given) and the measures. Supervisors only."""
+    if not measures.strip():
+        raise ValidationError({"measures": [_("请写明处理措施。")]})
+    prepare: dict = {"measures": measures.strip(), "decided_at": timezone.now()}
+    if grade is not None:
+        prepare["grade"] = grade
+    return _case_transition(
+        case,
+        "decide",
+        actor=actor,
+        note=measures.strip(),
+        prepare=prepare,
+        expected_version=expected_version,
+        condition_message=_("请选择处理等级。"),
+    )
+
+
+@transaction.atomic
+def ethics_case_close(*, case: EthicsCase, actor: User, note: str, expected_version: int | None = None) -> EthicsCase:
+    """Close after a decision, or at once when the case is unfounded (a note says why)."""
+    if not note.strip():
+        raise ValidationError({"note": [_("请写明结案说明。")]})
+    return _case_transition(
+        case,
+        "close",
+        actor=actor,
+        note=note.strip(),
+        prepare={"closed_at": timezone.now()},
+        expected_version=expected_version,
+    )
+
+
+# --- reports about listeners ----------------------------------------------------------------
+
+
+def _listener_by_code(code: str) -> ListenerProfile:
+    listener = ListenerProfile.objects.filter(code__iexact=code.strip()).first()
+    if listener is None:
+        raise ValidationError({"listener_code": [_("没有找到这个倾听师编号，请核对后重新填写。")]})
+    return listener
+
+
+@transaction.atomic
+def listener_report_submit(
+    *,
+    kind: str,
+    listener_code: str,
+    content: str,
+    reporter: User | None = None,
+    contact: str = "",
+) -> ListenerReport:
+    """File a report about a listener: real-name when ``reporter`` is given, anonymous otherwise.
+
+    A report never starts a complaint. Supervisors are told, without any detail of the report.
+    """
+    if kind not in ReportKind.values:
+        raise ValidationError({"kind": [_("请选择举报类型。")]})
+    if not content.strip():
+        raise ValidationError({"content": [_("请写下您看到或经历的情况。")]})
+    listener = _listener_by_code(listener_code)
+    report = ListenerReport.objects.create(
+        kind=kind,
+        listener_code=listener.code,
+        listener=listener,
+        content=content.strip(),
+        anonymous=reporter is None,
+        reporter=reporter,
+        contact=contact.strip(),
+    )
+    notify(
+        recipients=supervisors(),
+        kind="supervision.report",
+        template="ethics_report_received",
+        context={"reference": str(report), "kind": str(report.get_kind_display())},
+        link=reverse("supervision:report_detail", args=[report.pk]),
+        dedupe_key=f"listener_report:{report.pk}",
+    )
+    return report
+
+
+REPORT_SOURCE: dict[str, EthicsSource] = {ReportKind.RATING_MANIPULATION: EthicsSource.RATING_MANIPULATION_REPORT}
+
+
+@transaction.atomic
+def ethics_case_open_from_report(*, report: ListenerReport, actor: User, summary: str = "") -> EthicsCase:
+    """Open an ethics case from a report (once: a second call returns the same case). Supervisors only."""
+    _require_supervisor(actor)
+    locked = ListenerReport.objects.select_for_update().get(pk=report.pk)
+    if locked.ethics_case is not None:
+        return locked.ethics_case
+    if locked.anonymous:
+        source = EthicsSource.ANONYMOUS_REPORT
+    else:
+        source = REPORT_SOURCE.get(locked.kind, EthicsSource.REAL_NAME_REPORT)
+    text = summary.strip() or _("由举报 %(ref)s 立案：%(kind)s") % {
+        "ref": str(locked),
+        "kind": locked.get_kind_display(),
+    }
+    case = ethics_case_open(listener=locked.listener, source=source, summary=text, actor=actor)
+    locked.ethics_case = case
+    locked.save(update_fields=["ethics_case"])
+    report.ethics_case = case
+    return case
+
+
+# --- confidentiality-break reports ----------------------------------------------------------
+
+
+def break_report_link(report: ConfidentialityBreakReport) -> str:
+    return reverse("supervision:confidentiality_detail", args=[report.pk])
+
+
+@transaction.atomic
+def confidentiality_report_file(
+    *, reporter: User, category: str, what_happened: str, session_order_no: str = ""
+) -> ConfidentialityBreakReport:
+    """A listener reports an illegal act learned in a session. Every supervisor is told at once
+    (urgent, no detail in the message) and a one-hour acknowledgement deadline opens."""
+    listener = ListenerProfile.objects.filter(user=reporter).first()
+    if listener is None or not reporter.has_role(Role.LISTENER):
+        raise PermissionDenied(_("只有倾听师可以提交突破保密报告。"))
+    if not what_happened.strip():
+        raise ValidationError({"what_happened": [_("请写下经过。")]})
+    report = ConfidentialityBreakReport.objects.create(
+        reporter=reporter,
+        listener=listener,
+        category=category,
+        session_order_no=session_order_no.strip(),
+        what_happened=what_happened.strip(),
+    )
+    link = break_report_link(report)
+    deadline_open(
+        subject=report,
+        kind=DeadlineKind.FIRST_RESPONSE,
+        label=report.reference,
+        link=link,
+        owner_role=Role.SUPERVISOR,
+        due_at=report.filed_at + ACKNOWLEDGE_WITHIN,
+    )
+    notify(
+        recipients=supervisors(),
+        kind="supervision.confidentiality_break",
+        template="confidentiality_break_filed",
+        context={"reference": report.reference, "category": str(report.get_category_display())},
+        link=link,
+        urgent=True,
+        dedupe_key=f"confidentiality_break:{report.pk}",
+    )
+    return report
+
+
+def _break_for_update(report: ConfidentialityBreakReport) -> ConfidentialityBreakReport:
+    return ConfidentialityBreakReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
+
+
+@transaction.atomic
+def confidentiality_report_acknowledge(
+    *, report: ConfidentialityBreakReport, actor: User, expected_version: int | None = None
+) -> ConfidentialityBreakReport:
+    """A supervisor takes the report; the one-hour deadline is met. Supervisors only."""
+    _require_supervisor(actor)
+    locked = _break_for_update(report)
+    _move(locked, "acknowledge", actor=actor, expected_version=expected_version)
+    locked.acknowledged_at = timezone.now()
+    locked.acknowledged_by = actor
+    locked.save(update_fields=["state", "version", "acknowledged_at", "acknowledged_by"])
+    deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
+    return locked
+
+
+@transaction.atomic
+def confidentiality_report_record_outcome(
+    *,
+    report: ConfidentialityBreakReport,
+    actor: User,
+    authority_notified: bool,
+    outcome: str,
+    authority_name: str = "",
+    authority_notified_at=None,
+    expected_version: int | None = None,
+) -> ConfidentialityBreakReport:
+    """Record what was done, and whether, when and by whom the police or another authority was
+    told (by ``actor``). Acknowledges the report too if nobody had. Supervisors only."""
+    _require_supervisor(actor)
+    locked = _break_for_update(report)
+    errors: dict[str, list] = {}
+    if not outcome.strip():
+        errors["outcome"] = [_("请写明处理结果。")]
+    if authority_notified and not authority_name.strip():
+        errors["authority_name"] = [_("请写明报告的部门。")]
+    if authority_notified and authority_notified_at is not None and authority_notified_at > timezone.now():
+        errors["authority_notified_at"] = [_("报告时间不能晚于现在。")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    locked.authority_notified = authority_notified
+    locked.outcome = outcome.strip()
+    if authority_notified:
+        locked.authority_name = authority_name.strip()
+        locked.authority_notified_at = authority_notified_at or now
+        locked.authority_notified_by = actor
+    fields = [
+        "state",
+        "version",
+        "authority_notified",
+        "outcome",
+        "authority_name",
+        "authority_notified_at",
+        "authority_notified_by",
+        "outcome_recorded_at",
+        "outcome_recorded_by",
+    ]
+    if locked.state == BreakReportState.FILED:
+        locked.acknowledged_at, locked.acknowledged_by = now, actor
+        fields += ["acknowledged_at", "acknowledged_by"]
+    _move(locked, "conclude", actor=actor, expected_version=expected_version)
+    locked.outcome_recorded_at = now
+    locked.outcome_recorded_by = actor
+    locked.save(update_fields=fields)
+    deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
+    return locked

@@ -1,0 +1,313 @@
+"""Pages under /supervision/: reports about listeners, confidentiality-break reports, ethics cases.
+
+Thin edges over supervision.services. Confidentiality-break reports and reports are sensitive:
+only supervisors see them, and every page that shows one writes an access-log row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.typing import AuthedHttpRequest
+from core.audit import access_log_write
+
+from . import services
+from .forms import (
+    AnonymousReportForm,
+    ConfidentialityReportForm,
+    DecideForm,
+    EvaluationForm,
+    ListenerReportForm,
+    NoteForm,
+    OpenCaseForm,
+    OutcomeForm,
+    add_service_errors,
+)
+from .models import ConfidentialityBreakReport, EthicsCase, EthicsCaseState, EthicsSource, ListenerReport
+from .services import SupervisionConflict
+
+PAGE_SIZE = 25
+
+
+def _require_supervisor(user: User) -> None:
+    if not (user.is_superuser or user.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有督导可以使用这个页面。"))
+
+
+def _page(request: HttpRequest, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- confidentiality-break reports ------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def confidentiality_new(request: AuthedHttpRequest) -> HttpResponse:
+    if not request.user.has_role(Role.LISTENER):
+        raise PermissionDenied(_("只有倾听师可以提交突破保密报告。"))
+    form = ConfidentialityReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.confidentiality_report_file(reporter=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return render(request, "supervision/confidentiality_filed.html", {"report": report})
+    return render(request, "supervision/confidentiality_new.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_GET
+def confidentiality_list(request: AuthedHttpRequest) -> HttpResponse:
+    """Reference, category, state and times only: the account of what happened is on the detail page."""
+    _require_supervisor(request.user)
+    qs = ConfidentialityBreakReport.objects.select_related("listener").defer("what_happened", "outcome")
+    return render(request, "supervision/confidentiality_list.html", {"page": _page(request, qs)})
+
+
+def _render_break_detail(request: AuthedHttpRequest, report: ConfidentialityBreakReport, form=None) -> HttpResponse:
+    access_log_write(
+        actor=request.user,
+        obj=report,
+        field="what_happened",
+        reason=_("查看突破保密报告"),
+        case_reference=report.reference,
+        action="view",
+        request=request,
+    )
+    return render(
+        request,
+        "supervision/confidentiality_detail.html",
+        {"report": report, "form": form or OutcomeForm()},
+    )
+
+
+def _break_report(pk: int) -> ConfidentialityBreakReport:
+    return get_object_or_404(
+        ConfidentialityBreakReport.objects.select_related(
+            "listener", "reporter", "acknowledged_by", "authority_notified_by", "outcome_recorded_by"
+        ),
+        pk=pk,
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def confidentiality_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    return _render_break_detail(request, _break_report(pk))
+
+
+@never_cache
+@login_required
+@require_POST
+def confidentiality_acknowledge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    report = _break_report(pk)
+    try:
+        services.confidentiality_report_acknowledge(report=report, actor=request.user)
+    except SupervisionConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已确认接手 %(ref)s。") % {"ref": report.reference})
+    return redirect("supervision:confidentiality_detail", pk=pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def confidentiality_outcome(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    report = _break_report(pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.confidentiality_report_record_outcome(report=report, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except SupervisionConflict as exc:
+            messages.error(request, str(exc))
+            return redirect("supervision:confidentiality_detail", pk=pk)
+        else:
+            messages.success(request, _("已记录 %(ref)s 的处理结果。") % {"ref": report.reference})
+            return redirect("supervision:confidentiality_detail", pk=pk)
+    return _render_break_detail(request, report, form)
+
+
+# --- reports about listeners ------------------------------------------------------------------
+
+
+def _report_form_view(request: HttpRequest, form_class, reporter: User | None) -> HttpResponse:
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.listener_report_submit(reporter=reporter, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return render(request, "supervision/report_thanks.html", {"anonymous": reporter is None})
+    return render(request, "supervision/report_new.html", {"form": form, "anonymous": reporter is None})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_new(request: AuthedHttpRequest) -> HttpResponse:
+    return _report_form_view(request, ListenerReportForm, request.user)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_anonymous(request: HttpRequest) -> HttpResponse:
+    """No sign-in and no identity: whoever files it, the report is stored without a reporter."""
+    return _report_form_view(request, AnonymousReportForm, None)
+
+
+@never_cache
+@login_required
+@require_GET
+def report_list(request: AuthedHttpRequest) -> HttpResponse:
+    _require_supervisor(request.user)
+    qs = ListenerReport.objects.select_related("listener").defer("contact", "content")
+    return render(request, "supervision/report_list.html", {"page": _page(request, qs)})
+
+
+def _report(pk: int) -> ListenerReport:
+    return get_object_or_404(ListenerReport.objects.select_related("listener", "reporter", "ethics_case"), pk=pk)
+
+
+def _render_report(request: AuthedHttpRequest, report: ListenerReport, form=None) -> HttpResponse:
+    access_log_write(
+        actor=request.user,
+        obj=report,
+        field="content",
+        reason=_("查看倾听师举报"),
+        case_reference=str(report),
+        action="view",
+        request=request,
+    )
+    return render(request, "supervision/report_detail.html", {"report": report, "form": form or OpenCaseForm()})
+
+
+@never_cache
+@login_required
+@require_GET
+def report_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    return _render_report(request, _report(pk))
+
+
+@never_cache
+@login_required
+@require_POST
+def report_open_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    report = _report(pk)
+    form = OpenCaseForm(request.POST)
+    if not form.is_valid():
+        return _render_report(request, report, form)
+    case = services.ethics_case_open_from_report(
+        report=report, actor=request.user, summary=form.cleaned_data["summary"]
+    )
+    messages.success(request, _("已立案 %(ref)s。") % {"ref": case.reference})
+    return redirect("supervision:ethics_detail", pk=case.pk)
+
+
+# --- ethics cases -----------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def ethics_list(request: AuthedHttpRequest) -> HttpResponse:
+    _require_supervisor(request.user)
+    qs = EthicsCase.objects.select_related("listener", "grade").defer("user")
+    source = request.GET.get("source", "")
+    if source in EthicsSource.values:
+        qs = qs.filter(source=source)
+    state = request.GET.get("state", "")
+    if state in EthicsCaseState.values:
+        qs = qs.filter(state=state)
+    return render(
+        request,
+        "supervision/ethics_list.html",
+        {
+            "page": _page(request, qs),
+            "sources": EthicsSource.choices,
+            "states": EthicsCaseState.choices,
+            "source": source,
+            "state": state,
+        },
+    )
+
+
+ETHICS_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., EthicsCase]]] = {
+    "start": (NoteForm, services.ethics_case_start_investigating),
+    "evaluate": (EvaluationForm, services.ethics_case_record_evaluation),
+    "decide": (DecideForm, services.ethics_case_decide),
+    "close": (NoteForm, services.ethics_case_close),
+}
+
+
+def _ethics_case(pk: int) -> EthicsCase:
+    return get_object_or_404(EthicsCase.objects.select_related("listener", "grade", "anomaly_rule"), pk=pk)
+
+
+def _render_case(request: AuthedHttpRequest, case: EthicsCase, bound: dict | None = None) -> HttpResponse:
+    action_forms = {name: form_class(prefix=name) for name, (form_class, _service) in ETHICS_ACTIONS.items()}
+    action_forms.update(bound or {})
+    events = case.events.select_related("actor")
+    return render(
+        request,
+        "supervision/ethics_detail.html",
+        {"case": case, "events": events, "forms": action_forms, "reports": case.reports.all()},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def ethics_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    return _render_case(request, _ethics_case(pk))
+
+
+@never_cache
+@login_required
+@require_POST
+def ethics_action(request: AuthedHttpRequest, pk: int, action: str) -> HttpResponse:
+    _require_supervisor(request.user)
+    if action not in ETHICS_ACTIONS:
+        raise PermissionDenied
+    form_class, service = ETHICS_ACTIONS[action]
+    case = _ethics_case(pk)
+    form = form_class(request.POST, prefix=action)
+    if form.is_valid():
+        try:
+            service(case=case, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except SupervisionConflict as exc:
+            messages.error(request, str(exc))
+            return redirect("supervision:ethics_detail", pk=pk)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("supervision:ethics_detail", pk=pk)
+    return _render_case(request, case, {action: form})

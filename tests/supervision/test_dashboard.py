@@ -1,0 +1,381 @@
+"""The supervisors' quality dashboard: metrics in SQL, funnel limits, the page, the CSV exports."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints.models import Complaint, TimelineEvent
+from core.models import Deadline, DeadlineKind
+from evaluations.models import DecisionState, Grade
+from evaluations.services import decision_draft, decision_submit
+from supervision.dashboard import neutralise
+from supervision.metrics import (
+    Period,
+    complaints_by_month,
+    dashboard_metrics,
+    first_response_compliance,
+    grade_distribution,
+    listener_complaint_rates,
+    poisson_cdf,
+    poisson_limits,
+    poisson_quantile,
+    satisfaction,
+    stage_median_hours,
+)
+
+from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
+from ..evaluations.helpers import finalized
+from ..factories import ListenerProfileFactory, ListeningSessionFactory, UserFactory
+
+URL = "/supervision/dashboard/"
+EXPORT = "/supervision/dashboard/export.csv"
+ALL_TIME = Period()
+
+
+# --- the Poisson limits, against values worked out by hand -------------------------------------
+
+
+def test_poisson_cdf_matches_hand_computed_values():
+    # lam = 1: P(X<=k) = e^-1 * sum 1/i!
+    assert poisson_cdf(0, 1.0) == pytest.approx(0.367879, abs=1e-6)
+    assert poisson_cdf(1, 1.0) == pytest.approx(0.735759, abs=1e-6)
+    assert poisson_cdf(3, 1.0) == pytest.approx(0.981012, abs=1e-6)
+    # lam = 10: P(X<=16) = 0.97296, P(X<=17) = 0.98572
+    assert poisson_cdf(16, 10.0) == pytest.approx(0.972958, abs=1e-5)
+    assert poisson_cdf(17, 10.0) == pytest.approx(0.985722, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("q", "lam", "expected"),
+    [
+        (0.025, 1.0, 0),  # P(X<=0) = 0.368
+        (0.975, 1.0, 3),  # P(X<=2) = 0.920 < 0.975 <= P(X<=3) = 0.981
+        (0.999, 1.0, 5),  # P(X<=4) = 0.99634 < 0.999 <= P(X<=5) = 0.99941
+        (0.025, 10.0, 4),  # P(X<=3) = 0.0103 < 0.025 <= P(X<=4) = 0.0293
+        (0.975, 10.0, 17),  # P(X<=16) = 0.9730 < 0.975 <= P(X<=17) = 0.9857
+        (0.001, 10.0, 2),  # P(X<=1) = 0.0005 < 0.001 <= P(X<=2) = 0.0028
+        (0.999, 10.0, 21),  # P(X<=20) = 0.9984 < 0.999 <= P(X<=21) = 0.9993
+        (0.5, 0.0, 0),
+    ],
+)
+def test_poisson_quantile_matches_hand_computed_values(q, lam, expected):
+    assert poisson_quantile(q, lam) == expected
+
+
+def test_poisson_limits_are_two_sided_and_work_for_large_volumes():
+    assert poisson_limits(10.0, 0.95) == (4, 17)
+    assert poisson_limits(10.0, 0.998) == (2, 21)
+    # lam = 10,000: the normal approximation gives 10000 +/- 1.96 * 100.
+    low, high = poisson_limits(10_000.0, 0.95)
+    assert 9800 <= low <= 9806 and 10194 <= high <= 10200
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def _sessions(listener, complainant, n):
+    return [ListeningSessionFactory(listener=listener, complainant=complainant) for _ in range(n)]
+
+
+@pytest.mark.django_db
+def test_a_listener_far_above_the_platform_rate_is_flagged_and_typical_ones_are_not():
+    # given: three listeners with 40 sessions and one complaint each, one with 10 sessions and 6 complaints
+    complainant = UserFactory(roles=["complainant"])
+    typical = [ListenerProfileFactory() for _ in range(3)]
+    outlier = ListenerProfileFactory(code="L-OUT")
+    for listener in typical:
+        sessions = _sessions(listener, complainant, 40)
+        file_complaint(complainant=complainant, session=sessions[0])
+    for session in _sessions(outlier, complainant, 10)[:6]:
+        file_complaint(complainant=complainant, session=session)
+
+    # when
+    rates = listener_complaint_rates(ALL_TIME)
+
+    # then: platform rate 9 / 130 sessions; the outlier's expected count is 0.69, its 99.8 % upper limit 4
+    assert rates["platform_rate"] == pytest.approx(1000 * 9 / 130, abs=0.01)
+    by_code = {r["code"]: r for r in rates["listeners"]}
+    assert by_code["L-OUT"]["rate"] == 600.0
+    assert by_code["L-OUT"]["alarm_upper"] == 400.0
+    assert by_code["L-OUT"]["flag"] == "alarm"
+    assert all(by_code[listener.code]["flag"] == "" for listener in typical)
+    assert rates["flagged"] == 1
+    assert rates["listeners"][0]["code"] == "L-OUT"
+
+
+@pytest.mark.django_db
+def test_first_response_compliance_counts_on_time_late_and_unanswered_cases():
+    now = timezone.now()
+    on_time, late, unanswered, not_due = (file_complaint() for _ in range(4))
+    Complaint.objects.filter(pk=on_time.pk).update(first_response_at=on_time.first_response_due - timedelta(hours=1))
+    Complaint.objects.filter(pk=late.pk).update(first_response_at=late.first_response_due + timedelta(hours=1))
+    Complaint.objects.filter(pk=unanswered.pk).update(first_response_due=now - timedelta(hours=1))
+
+    result = first_response_compliance(ALL_TIME)
+
+    assert (result["counted"], result["on_time"], result["late"], result["unanswered"]) == (3, 1, 1, 1)
+    assert result["rate"] == pytest.approx(33.3)
+    assert not_due.first_response_at is None
+
+
+@pytest.mark.django_db
+def test_median_hours_per_stage_come_from_the_timeline():
+    first, second = file_complaint(), file_complaint()
+    for complaint, hours in ((first, 2), (second, 4)):
+        TimelineEvent.objects.create(
+            complaint=complaint,
+            kind=TimelineEvent.Kind.TRANSITION,
+            from_state="submitted",
+            to_state="triage",
+            created_at=complaint.submitted_at + timedelta(hours=hours),
+        )
+    TimelineEvent.objects.create(
+        complaint=first,
+        kind=TimelineEvent.Kind.TRANSITION,
+        from_state="triage",
+        to_state="investigation",
+        created_at=first.submitted_at + timedelta(hours=12),
+    )
+
+    stages = {s["key"]: s for s in stage_median_hours(ALL_TIME)}
+
+    assert stages["submitted_triage"]["median_hours"] == 3.0
+    assert stages["submitted_triage"]["count"] == 2
+    assert stages["triage_outcome"]["median_hours"] == 10.0
+    assert stages["evaluation_decided"]["median_hours"] is None
+
+
+@pytest.mark.django_db
+def test_the_period_filter_keeps_only_complaints_submitted_inside_it():
+    inside, outside = file_complaint(), file_complaint()
+    Complaint.objects.filter(pk=inside.pk).update(submitted_at=timezone.make_aware(timezone.datetime(2026, 3, 10)))
+    Complaint.objects.filter(pk=outside.pk).update(submitted_at=timezone.make_aware(timezone.datetime(2025, 12, 31)))
+
+    months = complaints_by_month(Period(start=date(2026, 1, 1), end=date(2026, 3, 31)))
+
+    assert months == [{"key": "2026-03", "label": "2026-03", "count": 1}]
+
+
+@pytest.mark.django_db
+def test_satisfaction_average_and_distribution():
+    for score in (5, 4, 4, None):
+        complaint = file_complaint()
+        Complaint.objects.filter(pk=complaint.pk).update(satisfaction_score=score)
+
+    result = satisfaction(ALL_TIME)
+
+    assert result["average"] == pytest.approx(4.33, abs=0.01)
+    assert result["responses"] == 3
+    assert [r["count"] for r in result["distribution"]] == [0, 0, 0, 2, 1]
+
+
+@pytest.mark.django_db
+def test_confirmed_decisions_count_in_the_grade_distribution():
+    complaint, lead = finalized("B", 1)
+    decision = decision_draft(
+        complaint=complaint,
+        actor=lead,
+        grade=Grade.objects.get(level=1),
+        text_to_complainant="平台已向倾听师反馈。",
+        text_to_listener="请加强倾听。",
+    )
+    decision = decision_submit(decision=decision, actor=lead)
+
+    grades = grade_distribution(ALL_TIME)
+
+    expected = 1 if decision.state in (DecisionState.APPROVED, DecisionState.NOTIFIED) else 0
+    assert sum(g["count"] for g in grades if g["key"] == 1) == expected
+
+
+@pytest.mark.django_db
+def test_overdue_items_are_grouped_by_owner():
+    owner = UserFactory(roles=["consultant"], display_name="顾问甲")
+    complaint = file_complaint()
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(Complaint)
+    now = timezone.now()
+    for i, (state, closed) in enumerate([("breached", None), ("breached", None), ("breached", now), ("open", None)]):
+        Deadline.objects.create(
+            subject_type=ct,
+            subject_id=complaint.pk + 1000 + i,
+            label=complaint.reference,
+            kind=DeadlineKind.choices[0][0],
+            owner=owner,
+            starts_at=now - timedelta(days=3),
+            due_at=now - timedelta(days=1),
+            remind_at=now - timedelta(days=2),
+            state=state,
+            closed_at=closed,
+        )
+
+    overdue = [r for r in dashboard_metrics(ALL_TIME)["overdue"] if r["owner_id"] == owner.pk]
+
+    assert overdue == [{"owner_id": owner.pk, "owner": "顾问甲", "team": "", "count": 2}]
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["consultant", "reviewer", "listener", "complainant"])
+def test_only_supervisors_may_open_the_dashboard_and_exports(client_for, role):
+    client, _user = client_for(role)
+
+    assert client.get(URL).status_code == 403
+    assert client.get(EXPORT, {"report": "by_state"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_is_sent_to_sign_in(client):
+    assert client.get(URL).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_dashboard_renders_charts_tables_and_freshness_within_the_query_budget(
+    client_for, django_assert_max_num_queries
+):
+    for _ in range(3):
+        file_complaint()
+    client, _user = client_for("supervisor")
+
+    with django_assert_max_num_queries(25):
+        response = client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "数据更新于" in html
+    assert 'id="dashboard-data" type="application/json"' in html
+    assert "vendor/echarts-5.6.0/echarts.min.js" in html
+    assert "js/dashboard.js" in html
+    for chart in ("by_month", "by_category", "by_state", "by_channel", "stages", "grades", "satisfaction", "funnel"):
+        assert f'data-chart="{chart}"' in html
+    assert 'data-testid="table-by_state"' in html
+    assert "<script>" not in html  # nothing inline for the CSP to refuse
+    assert response.context["data"]["total"] == 3
+    assert REAL_NAME not in html and VALID_PHONE not in html and VALID_ID not in html
+
+
+@pytest.mark.django_db
+def test_the_second_view_is_served_from_the_cache_with_the_same_freshness(
+    client_for, django_assert_max_num_queries, settings
+):
+    # A private in-memory cache: test runs side by side flush the shared Redis at any moment.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    file_complaint()
+    client, _user = client_for("supervisor")
+    first = client.get(URL)
+    file_complaint()
+
+    with django_assert_max_num_queries(8):
+        second = client.get(URL)
+
+    assert second.context["computed_at"] == first.context["computed_at"]
+    assert second.context["data"]["total"] == 1
+
+
+@pytest.mark.django_db
+def test_a_period_from_the_form_filters_the_figures(client_for):
+    complaint = file_complaint()
+    Complaint.objects.filter(pk=complaint.pk).update(submitted_at=timezone.make_aware(timezone.datetime(2025, 6, 1)))
+    client, _user = client_for("supervisor")
+
+    response = client.get(URL, {"from": "2025-06-01", "to": "2025-06-30"})
+    elsewhere = client.get(URL, {"from": "2025-07-01", "to": "2025-07-31"})
+
+    assert response.context["data"]["total"] == 1
+    assert elsewhere.context["data"]["total"] == 0
+
+
+@pytest.mark.django_db
+def test_an_inverted_period_shows_an_error_and_falls_back_to_the_default(client_for):
+    client, _user = client_for("supervisor")
+
+    response = client.get(URL, {"from": "2026-05-01", "to": "2026-01-01"})
+
+    assert response.status_code == 200
+    assert "起始日期不能晚于截止日期。" in response.content.decode()
+
+
+# --- CSV exports --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised(prefix):
+    assert neutralise(f'{prefix}HYPERLINK("http://x")') == f'\'{prefix}HYPERLINK("http://x")'
+
+
+def test_ordinary_cells_are_left_alone():
+    assert neutralise("L00012") == "L00012"
+    assert neutralise(12) == "12"
+    assert neutralise(None) == ""
+
+
+def _csv(response):
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.mark.django_db
+def test_the_listener_export_is_de_identified_and_neutralises_formula_codes(client_for):
+    # given: a listener whose code a spreadsheet would read as a formula
+    listener = ListenerProfileFactory(code="=cmd|' /C calc'!A0", display_name="倾听师王某")
+    complainant = UserFactory(roles=["complainant"], email="zhang@example.cn", display_name="张先生")
+    file_complaint(complainant=complainant, session=ListeningSessionFactory(listener=listener, complainant=complainant))
+    client, _user = client_for("supervisor")
+
+    # when
+    response = client.get(EXPORT, {"report": "listeners"})
+
+    # then
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _csv(response)
+    assert rows[0][0] == "倾听师编号"
+    assert rows[1][0] == "'=cmd|' /C calc'!A0"
+    text = response.content.decode("utf-8-sig")
+    for personal in (REAL_NAME, VALID_ID, VALID_PHONE, "zhang@example.cn", "张先生", "倾听师王某", listener.user.email):
+        assert personal not in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "report",
+    [
+        "by_month",
+        "by_category",
+        "by_state",
+        "by_channel",
+        "first_response",
+        "stages",
+        "grades",
+        "satisfaction",
+        "overdue",
+    ],
+)
+def test_every_report_exports_without_personal_data(client_for, report):
+    file_complaint()
+    client, user = client_for("supervisor")
+
+    response = client.get(EXPORT, {"report": report})
+
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert len(_csv(response)) >= 1
+    for personal in (REAL_NAME, VALID_ID, VALID_PHONE, user.email):
+        assert personal not in text
+
+
+@pytest.mark.django_db
+def test_an_unknown_report_is_not_found(client_for):
+    client, _user = client_for("supervisor")
+
+    assert client.get(EXPORT, {"report": "users"}).status_code == 404
+
+
+def test_the_urls_are_named():
+    assert reverse("supervision_dashboard:dashboard") == URL
+    assert reverse("supervision_dashboard:export") == EXPORT
