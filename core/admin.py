@@ -4,8 +4,22 @@ from django.utils.translation import gettext_lazy as _
 from .models import AccessLog, Deadline, DeadlinePolicy, Holiday, Notification, OutboxEvent, WebhookDelivery
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services (logs, deadlines, deliveries): nobody adds, edits or deletes
+    them here, superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Read-only for everyone, superusers included: the log is append-only (a trigger forbids
     updates and deletes) and only supervisors hold ``core.view_accesslog``."""
 
@@ -33,15 +47,6 @@ class AccessLogAdmin(admin.ModelAdmin):
     def short_reason(self, obj: AccessLog) -> str:
         return obj.reason if len(obj.reason) <= 60 else obj.reason[:60] + "…"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(DeadlinePolicy)
 class DeadlinePolicyAdmin(admin.ModelAdmin):
@@ -65,7 +70,7 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(admin.ModelAdmin):
+class DeadlineAdmin(ReadOnlyAdmin):
     """What is due and what breached; rows change only through the workflow and the sweep."""
 
     list_display = ("label", "kind", "state", "owner", "owner_role", "due_at", "reminded_at", "escalated_at")
@@ -75,18 +80,9 @@ class DeadlineAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("due_at",)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """The delivery log: every notification, whether its email went out, and why not."""
 
     list_display = ("created_at", "recipient", "kind", "subject", "urgent", "email_sent_at", "email_failed_at")
@@ -100,15 +96,6 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ("recipient",)
     show_full_result_count = False
     readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class WebhookDeliveryInline(admin.TabularInline):
@@ -130,7 +117,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     """What Hearken told (or is telling) the main platform, and every delivery attempt.
     Read-only for everyone: events are written by services and changed only by delivery."""
 
@@ -157,18 +144,9 @@ class OutboxEventAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [WebhookDeliveryInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """Every attempt across events, to see at a glance whether the platform is answering."""
 
     list_display = ("attempted_at", "event", "status_code", "duration_ms", "error")
@@ -179,12 +157,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fields = ("event", "attempted_at", "status_code", "duration_ms", "error", "response_excerpt")
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
