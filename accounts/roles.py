@@ -86,6 +86,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "supervision.view_ethicscase",
         "supervision.view_ethicscaseevent",
         "supervision.view_listenerreport",
+        "supervision.view_qualityaudit",
+        "supervision.change_qualityaudit",
         "evaluations.change_grade",
         "evaluations.add_grade",
         "evaluations.view_reviewerassignment",

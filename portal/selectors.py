@@ -45,6 +45,8 @@ def shared_complaints_for(listener: ListenerProfile) -> QuerySet[Complaint]:
     return (
         Complaint.objects.filter(SHARED, listener=listener)
         .select_related("session", "listener_statement", "decision")
+        # The complainant's identity is never loaded (nor decrypted) for a listener's page.
+        .defer("real_name", "id_number", "phone", "consent_ip")
         .order_by("-submitted_at", "-pk")
     )
 

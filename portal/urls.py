@@ -11,3 +11,10 @@ urlpatterns = [
     path("portal/complaints/<int:pk>/", views.complaint_detail, name="complaint"),
     path("portal/tasks/", views.task_list, name="tasks"),
 ]
+
+from . import interview_views  # noqa: E402
+
+urlpatterns += [
+    path("portal/interviews/", interview_views.interview_list, name="interviews"),
+    path("portal/interviews/<int:pk>/", interview_views.interview_detail, name="interview"),
+]

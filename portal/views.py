@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -69,6 +70,8 @@ STATE_IN_PLAIN_WORDS = {
     ComplaintState.WITHDRAWN: gettext_lazy("投诉已撤回。"),
 }
 
+COMPLAINTS_PER_PAGE = 30
+
 STATUS_IN_PLAIN_WORDS = {
     ListenerStatus.INTERNSHIP: gettext_lazy("您目前处于实习期。"),
     ListenerStatus.ACTIVE: gettext_lazy("您可以正常接单。"),
@@ -112,9 +115,9 @@ def listener_home(request: AuthedHttpRequest) -> HttpResponse:
 @require_GET
 def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
     listener = _listener(request)
-    complaints = list(selectors.shared_complaints_for(listener))
-    rows = [(c, _plain_state(c)) for c in complaints]
-    return render(request, "portal/complaint_list.html", {"rows": rows})
+    page = Paginator(selectors.shared_complaints_for(listener), COMPLAINTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(c, _plain_state(c)) for c in page]
+    return render(request, "portal/complaint_list.html", {"rows": rows, "page": page})
 
 
 def _notified_decision(complaint: Complaint) -> Decision | None:

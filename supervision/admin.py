@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AnomalyRule, EthicsCase, EthicsCaseEvent, ListenerReport
+from .models import AnomalyRule, EthicsCase, EthicsCaseEvent, ListenerReport, QualityAudit
 
 
 @admin.register(AnomalyRule)
@@ -58,3 +58,20 @@ class ListenerReportAdmin(admin.ModelAdmin):
 
 
 # ConfidentialityBreakReport is deliberately not in the admin: its own pages log every view.
+
+
+@admin.register(QualityAudit)
+class QualityAuditAdmin(admin.ModelAdmin):
+    """Monthly session audits; the rubric is recorded on the audit page, not here."""
+
+    list_display = ("month", "listener", "session", "reviewer", "completed_at", "ethics_case")
+    list_filter = ("month", ("completed_at", admin.EmptyFieldListFilter))
+    search_fields = ("listener__code", "session__order_no")
+    list_select_related = ("listener", "session", "reviewer", "ethics_case")
+    raw_id_fields = ("listener", "session", "reviewer", "ethics_case")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -34,3 +34,19 @@ def anonymize_archived_cases() -> int:
     from .retention import anonymize_archived
 
     return anonymize_archived().complaints
+
+
+@shared_task(acks_late=True)
+def draw_monthly_audits() -> int:
+    """Monthly: draw last month's quality-audit sample; safe to run twice (nothing more is drawn)."""
+    from .audits import audit_sample_month, previous_month
+
+    return audit_sample_month(previous_month())
+
+
+@shared_task(acks_late=True)
+def send_monthly_summary() -> int:
+    """Monthly: email supervisors last month's figures; safe to run twice (one email per month)."""
+    from .summary import monthly_summary_send
+
+    return monthly_summary_send()

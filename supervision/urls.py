@@ -23,3 +23,11 @@ urlpatterns = [
     path("ethics/<int:pk>/", views.ethics_detail, name="ethics_detail"),
     path("ethics/<int:pk>/<str:action>/", views.ethics_action, name="ethics_action"),
 ]
+
+from . import audit_views  # noqa: E402
+
+urlpatterns += [
+    path("audits/", audit_views.audit_list, name="audit_list"),
+    path("audits/<int:pk>/", audit_views.audit_detail, name="audit_detail"),
+    path("audits/<int:pk>/open-case/", audit_views.audit_open_case, name="audit_open_case"),
+]

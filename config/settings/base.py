@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, DEV_DATABASE_URL, DEV_REDIS_URL, env
@@ -247,7 +248,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scan-anomalies": {"task": "supervision.tasks.scan_anomalies", "schedule": 3600},
     "warm-dashboard": {"task": "supervision.tasks.warm_dashboard", "schedule": 240},
     "anonymize-archived": {"task": "supervision.tasks.anonymize_archived_cases", "schedule": 24 * 3600},
+    "draw-monthly-audits": {
+        "task": "supervision.tasks.draw_monthly_audits",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+    },
+    "send-monthly-summary": {
+        "task": "supervision.tasks.send_monthly_summary",
+        "schedule": crontab(minute=0, hour=8, day_of_month=1),
+    },
 }
+SUPERVISION_AUDITS_PER_LISTENER = env.int("SUPERVISION_AUDITS_PER_LISTENER", default=2)
 # Archived cases older than this have their personal data anonymised (the statistics stay).
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=3)
 

@@ -1,0 +1,188 @@
+"""The listener's competency interviews in the portal (/portal/interviews/).
+
+A thin edge over interviews.services: each POST validates its form and calls one service. A
+service's ValidationError goes next to the field it names (the 48-hour case-report rule lands on
+the slot choice), a refusal becomes a message, and an interview of another listener is a 404. The
+band, feedback and plan appear only once the result has been sent; the total only when the
+setting ``INTERVIEW_RESULT_SHOWS_TOTAL`` says so.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.typing import AuthedHttpRequest
+from evaluations.forms import add_service_errors
+from interviews.models import (
+    OPEN_STATES,
+    CompetencyInterview,
+    InterviewMaterial,
+    InterviewPlanItem,
+    InterviewSlot,
+    InterviewState,
+    MaterialKind,
+    PlanItemState,
+)
+from interviews.services import CASE_REPORT_LEAD, interview_book, material_upload, plan_item_submit
+from listeners.models import ListenerProfile, ListenerStatus
+
+from . import selectors
+from .interview_forms import BookForm, MaterialForm, PlanSubmitForm
+
+INTERVIEW_IN_PLAIN_WORDS = {
+    InterviewState.REQUESTED: gettext_lazy("平台已为您安排胜任力考核面试，请选择一个面试时段。"),
+    InterviewState.SCHEDULING: gettext_lazy("请选择一个面试时段。"),
+    InterviewState.MATERIALS_DUE: gettext_lazy("您已预约面试时段，请在截止时间前上传被投诉个案的个案报告。"),
+    InterviewState.SCHEDULED: gettext_lazy("面试已安排，请凭会议号按时参加。"),
+    InterviewState.HELD: gettext_lazy("面试已进行，结果会在一周内通知您。"),
+    InterviewState.SCORED: gettext_lazy("面试已进行，结果会在一周内通知您。"),
+    InterviewState.RESULT_SENT: gettext_lazy("面试结果已通知，请查看下方的结果和改进计划。"),
+    InterviewState.CANCELLED: gettext_lazy("这次面试已取消。"),
+    InterviewState.NO_SHOW: gettext_lazy("您未按时参加这次面试，工作人员会与您联系。"),
+}
+
+BOOKABLE_STATES = [InterviewState.REQUESTED, InterviewState.SCHEDULING]
+MEETING_STATES = [InterviewState.SCHEDULED, InterviewState.HELD, InterviewState.SCORED, InterviewState.RESULT_SENT]
+
+
+def _listener(request: AuthedHttpRequest) -> ListenerProfile:
+    profile = selectors.listener_profile_for(request.user)
+    if profile is None:
+        raise PermissionDenied
+    return profile
+
+
+def plain_state(interview: CompetencyInterview) -> str:
+    return str(INTERVIEW_IN_PLAIN_WORDS.get(interview.state, interview.get_state_display()))
+
+
+def interviews_for(listener: ListenerProfile):
+    return (
+        CompetencyInterview.objects.filter(listener=listener)
+        .select_related("complaint__session", "slot")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def interview_get(listener: ListenerProfile, pk: int) -> CompetencyInterview:
+    """One of this listener's interviews; anyone else's is a 404, so its existence is not revealed."""
+    interview = (
+        interviews_for(listener)
+        .filter(pk=pk)
+        .prefetch_related(
+            Prefetch("materials", queryset=InterviewMaterial.objects.order_by("uploaded_at", "id")),
+            Prefetch("plan_items", queryset=InterviewPlanItem.objects.order_by("due_at", "id")),
+        )
+        .first()
+    )
+    if interview is None:
+        raise Http404
+    return interview
+
+
+def _slot_of(interview: CompetencyInterview) -> InterviewSlot | None:
+    try:
+        return interview.slot
+    except InterviewSlot.DoesNotExist:
+        return None
+
+
+@login_required
+@require_GET
+def interview_list(request: AuthedHttpRequest) -> HttpResponse:
+    listener = _listener(request)
+    rows = [(i, plain_state(i), _slot_of(i)) for i in interviews_for(listener)]
+    return render(request, "portal/interview_list.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    listener = _listener(request)
+    interview = interview_get(listener, pk)
+    book_form = BookForm(prefix="book")
+    material_form = MaterialForm(prefix="material")
+    plan_forms: dict[int, PlanSubmitForm] = {}
+
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        done = ""
+        try:
+            if action == "book" and interview.state in BOOKABLE_STATES:
+                book_form = BookForm(request.POST, prefix="book")
+                if book_form.is_valid():
+                    interview_book(interview=interview, slot=book_form.cleaned_data["slot"], actor=request.user)
+                    done = _("已预约面试时段。")
+            elif action == "upload" and interview.state in OPEN_STATES:
+                material_form = MaterialForm(request.POST, request.FILES, prefix="material")
+                if material_form.is_valid():
+                    material_upload(
+                        interview=interview,
+                        kind=material_form.cleaned_data["kind"],
+                        upload=material_form.cleaned_data["file"],
+                        actor=request.user,
+                    )
+                    done = _("材料已上传。")
+            elif action == "plan_submit" and interview.state == InterviewState.RESULT_SENT:
+                item = next((p for p in interview.plan_items.all() if str(p.pk) == request.POST.get("item")), None)
+                if item is None or item.state == PlanItemState.VERIFIED:
+                    raise Http404
+                form = plan_forms[item.pk] = PlanSubmitForm(request.POST, prefix=f"p{item.pk}")
+                if form.is_valid():
+                    plan_item_submit(item=item, note=form.cleaned_data["note"], actor=request.user)
+                    done = _("已提交，工作人员核实后会通知您。")
+            else:
+                messages.error(request, _("这项操作现在不能进行，请刷新页面后再试。"))
+                return redirect("portal:interview", pk=interview.pk)
+        except ValidationError as exc:
+            target = {"book": book_form, "upload": material_form}.get(action)
+            if target is None:
+                target = plan_forms.get(int(request.POST.get("item", 0) or 0))
+            if target is not None:
+                add_service_errors(target, exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
+        if done:
+            messages.success(request, done)
+            return redirect("portal:interview", pk=interview.pk)
+
+    slot = _slot_of(interview)
+    materials = list(interview.materials.all())
+    result_sent = interview.state == InterviewState.RESULT_SENT
+    plan_items = list(interview.plan_items.all()) if result_sent else []
+    context = {
+        "interview": interview,
+        "state_explained": plain_state(interview),
+        "slot": slot,
+        "can_book": interview.state in BOOKABLE_STATES,
+        "book_form": book_form,
+        "has_open_slots": bool(getattr(book_form.fields["slot"], "queryset", None)),
+        "can_upload": interview.state in OPEN_STATES,
+        "material_form": material_form,
+        "materials": materials,
+        "has_case_report": any(m.kind == MaterialKind.CASE_REPORT for m in materials),
+        "case_report_due": slot.starts_at - CASE_REPORT_LEAD if slot else None,
+        "show_meeting": interview.state in MEETING_STATES and bool(interview.meeting_number),
+        "result_sent": result_sent,
+        "show_total": result_sent and bool(getattr(settings, "INTERVIEW_RESULT_SHOWS_TOTAL", False)),
+        "interim_status": ListenerStatus(interview.interim_status).label if interview.interim_status else "",
+        "plan_items": [
+            (
+                p,
+                plan_forms.get(p.pk) or (PlanSubmitForm(prefix=f"p{p.pk}") if p.state == PlanItemState.OPEN else None),
+            )
+            for p in plan_items
+        ],
+        "now": timezone.now(),
+    }
+    return render(request, "portal/interview_detail.html", context)
