@@ -15,7 +15,7 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import models
 
 PREFIX = "v1"
@@ -97,7 +97,7 @@ class EncryptedTextField(models.TextField):
     def get_lookup(self, lookup_name):
         # A lookup would compare against fresh ciphertext and silently match nothing.
         if lookup_name != "isnull":
-            raise NotImplementedError(f"encrypted fields support only isnull lookups, not {lookup_name!r}")
+            raise FieldError(f"encrypted fields support only isnull lookups, not {lookup_name!r}")
         return super().get_lookup(lookup_name)
 
     def get_prep_value(self, value):
