@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import Role
+from core.admin import ReadOnlyAdmin as BaseReadOnlyAdmin
 
 from .models import (
     Appeal,
@@ -189,7 +190,7 @@ def dated(name: str, title: Any) -> tuple[str, type[admin.DateFieldListFilter]]:
     return name, Dated
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BaseReadOnlyAdmin):
     """The record as it is: written by the services, looked at here."""
 
     show_full_result_count = False
@@ -215,15 +216,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def case_link(self, obj: Any) -> str:
         url = reverse("admin:complaints_complaint_change", args=[obj.complaint_id])
         return format_html('<a href="{}">{}</a>', url, obj.complaint.reference)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Decision)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import ListenerProfile, ListenerStatusChange, ListeningSession
 
 
@@ -47,17 +49,8 @@ class ListeningSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListenerStatusChange)
-class ListenerStatusChangeAdmin(admin.ModelAdmin):
+class ListenerStatusChangeAdmin(ReadOnlyAdmin):
     list_display = ("listener", "from_status", "to_status", "actor", "created_at")
     list_filter = ("to_status",)
     search_fields = ("listener__code", "listener__display_name", "reason")
     list_select_related = ("listener", "actor")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import AnomalyRule, EthicsCase, EthicsCaseEvent, ListenerReport, QualityAudit
 
 
@@ -21,7 +23,7 @@ class EthicsCaseEventInline(admin.TabularInline):
 
 
 @admin.register(EthicsCase)
-class EthicsCaseAdmin(admin.ModelAdmin):
+class EthicsCaseAdmin(ReadOnlyAdmin):
     """Read-only: cases move only through the supervision services."""
 
     list_display = ["reference", "source", "listener", "state", "grade", "opened_at"]
@@ -31,30 +33,12 @@ class EthicsCaseAdmin(admin.ModelAdmin):
     exclude = ["user"]
     inlines = [EthicsCaseEventInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ListenerReport)
-class ListenerReportAdmin(admin.ModelAdmin):
+class ListenerReportAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "kind", "listener_code", "anonymous", "ethics_case", "created_at"]
     list_filter = ["kind", "anonymous"]
     exclude = ["contact", "reporter", "content"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # ConfidentialityBreakReport is deliberately not in the admin: its own pages log every view.
