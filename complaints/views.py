@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
+from core.downloads import private_download
 from listeners.models import ListeningSession
 
 from .forms import AddInfoForm, ComplaintForm, SurveyForm, WithdrawForm
@@ -213,14 +214,7 @@ def attachment_download(request: AuthedHttpRequest, public_id: uuid.UUID) -> Fil
     )
     if attachment is None or not can_view_attachment(request.user, attachment):
         raise Http404
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(attachment.file, filename=attachment.original_name, content_type=attachment.content_type)
 
 
 @never_cache

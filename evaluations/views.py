@@ -34,6 +34,7 @@ from complaints.services import (
     can_reveal_identity,
     complaint_begin_evaluation,
 )
+from core.downloads import private_download
 
 from .forms import (
     AddReviewerForm,
@@ -738,14 +739,7 @@ def contact_file(request: AuthedHttpRequest, pk: int) -> FileResponse:
         user.has_role(Role.SUPERVISOR) or (user.has_role(Role.REVIEWER) and user.pk in reviewers_of(record.complaint))
     ):
         raise Http404
-    response = FileResponse(
-        record.file.open("rb"),
-        as_attachment=True,
-        filename=record.file_name or "attachment",
-        content_type=record.file_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(record.file, filename=record.file_name or "attachment", content_type=record.file_type)
 
 
 @never_cache
@@ -763,11 +757,4 @@ def task_evidence(request: AuthedHttpRequest, pk: int) -> FileResponse:
     )
     if not allowed:
         raise Http404
-    response = FileResponse(
-        task.evidence.open("rb"),
-        as_attachment=True,
-        filename=task.evidence_name or "evidence",
-        content_type=task.evidence_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_download(task.evidence, filename=task.evidence_name or "evidence", content_type=task.evidence_type)
