@@ -109,24 +109,25 @@ def safe_filename(name: str) -> str:
     return (base or "file")[-200:]
 
 
-def validate_evidence_file(upload: UploadedFile) -> str:
-    """The content type as read from the file's bytes (not its name), or ValidationError."""
+def validate_evidence_file(upload: UploadedFile, *, field: str | None = None) -> str:
+    """The content type as read from the file's bytes (not its name), or ValidationError
+    (keyed by ``field`` when given, so a form can show it next to that field)."""
     name = safe_filename(upload.name or "")
+    message = None
     if upload.size is not None and upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(_("文件“%(name)s”超过 10 MB，请压缩或截取后再上传。") % {"name": name}, code="too_big")
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in ALLOWED_EVIDENCE_TYPES:
-        raise ValidationError(_("文件“%(name)s”不是可接受的图片、PDF 或音频文件。") % {"name": name}, code="bad_type")
-    return kind.mime
+        message = _("文件“%(name)s”超过 10 MB，请压缩或截取后再上传。") % {"name": name}
+    else:
+        head = upload.read(8192)
+        upload.seek(0)
+        kind = filetype.guess(head)
+        if kind is not None and kind.mime in ALLOWED_EVIDENCE_TYPES:
+            return kind.mime
+        message = _("文件“%(name)s”不是可接受的图片、PDF 或音频文件。") % {"name": name}
+    raise ValidationError({field: [message]} if field else message)
 
 
 def _evidence_types(files: list[UploadedFile]) -> list[str]:
-    try:
-        return [validate_evidence_file(f) for f in files]
-    except ValidationError as exc:
-        raise ValidationError({"files": exc.messages}) from exc
+    return [validate_evidence_file(f, field="files") for f in files]
 
 
 def validate_identity(*, real_name: str, id_number: str, phone: str) -> dict[str, str]:

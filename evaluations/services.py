@@ -181,10 +181,7 @@ def contact_record_add(
         raise ValidationError({"summary": [_("请填写沟通概要。")]})
     file_type = ""
     if upload is not None:
-        try:
-            file_type = validate_evidence_file(upload)
-        except ValidationError as exc:
-            raise ValidationError({"file": exc.messages}) from exc
+        file_type = validate_evidence_file(upload, field="file")
     allowed = {
         "contacted_at",
         "expectations",
@@ -833,10 +830,7 @@ def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedF
     if not note.strip() and upload is None:
         raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
     if upload is not None:
-        try:
-            locked.evidence_type = validate_evidence_file(upload)
-        except ValidationError as exc:
-            raise ValidationError({"evidence": exc.messages}) from exc
+        locked.evidence_type = validate_evidence_file(upload, field="evidence")
         locked.evidence.save("evidence", upload, save=False)
         locked.evidence_name = safe_filename(upload.name or "")
     locked.evidence_note = note.strip()

@@ -217,10 +217,7 @@ def material_upload(
         raise ValidationError(_("该面试已不接受材料。"))
     if kind not in MaterialKind.values:
         raise ValidationError({"kind": [_("未知的材料类型。")]})
-    try:
-        content_type = validate_evidence_file(upload)
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from exc
+    content_type = validate_evidence_file(upload, field="file")
     material = InterviewMaterial.objects.create(
         interview=locked,
         kind=kind,
