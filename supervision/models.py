@@ -47,15 +47,25 @@ class AnomalyKind(models.TextChoices):
     PAIR_SESSIONS_7D = "pair_sessions_7d", _("同一倾听师与同一用户 7 天内订单次数")
     PAIR_HOURS_DAY = "pair_hours_day", _("同一倾听师与同一用户单日倾诉时长（小时）")
     LISTENER_DAILY_HOURS = "listener_daily_hours", _("倾听师单日倾诉总时长（小时）")
+    RATING_SWING_AFTER_REPORT = "rating_swing_after_report", _("被举报诱导改评后的平均评分上升（星）")
 
 
 class AnomalyRule(models.Model):
-    """A threshold as data: a finding is a group of sessions in one window whose total exceeds it."""
+    """A threshold as data: a finding is a group of sessions in one window whose total exceeds it,
+    or, for a rating swing, a rise of the mean rating in the window after a rating-manipulation
+    report over the window before it, each side with at least ``min_count`` rated sessions."""
 
     kind = models.CharField(_("类型"), max_length=32, choices=AnomalyKind.choices)
-    window = models.DurationField(_("统计窗口"), help_text=_("按固定时间段统计，例如 7 天或 1 天。"))
+    window = models.DurationField(
+        _("统计窗口"), help_text=_("按固定时间段统计，例如 7 天或 1 天；评分波动规则为举报前、后各统计多长时间。")
+    )
     threshold = models.DecimalField(
-        _("阈值"), max_digits=8, decimal_places=2, help_text=_("超过此值即视为异常：次数或小时数。")
+        _("阈值"), max_digits=8, decimal_places=2, help_text=_("超过此值即视为异常：次数、小时数或评分上升的星数。")
+    )
+    min_count = models.PositiveIntegerField(
+        _("最少评分订单数"),
+        default=5,
+        help_text=_("仅用于评分波动：举报前后的统计窗口内各自至少要有这么多条已评分的订单，才作比较。"),
     )
     active = models.BooleanField(_("启用"), default=True)
     description = models.CharField(_("说明"), max_length=200, blank=True)
