@@ -21,12 +21,14 @@ def load_reference_data() -> None:
     from core.defaults import policies_load
     from evaluations.defaults import grades_load
     from interviews.defaults import rubric_load
+    from supervision.defaults import anomaly_rules_load
 
     roles_sync()
     defaults_load()
     policies_load()
     grades_load()
     rubric_load()
+    anomaly_rules_load()
 
 
 @pytest.fixture(scope="session")

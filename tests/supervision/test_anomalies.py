@@ -10,7 +10,16 @@ from config.urls import urlpatterns as root_urlpatterns
 from core.models import Notification
 from listeners.models import Channel, ListeningSession
 from supervision.anomalies import anomalies_scan
-from supervision.models import AnomalyKind, AnomalyRule, EthicsCase, EthicsCaseEvent, EthicsSource
+from supervision.defaults import DEFAULT_RULES, anomaly_rules_load
+from supervision.models import (
+    AnomalyKind,
+    AnomalyRule,
+    EthicsCase,
+    EthicsCaseEvent,
+    EthicsSource,
+    ListenerReport,
+    ReportKind,
+)
 from supervision.tasks import SUPERVISION_BEAT, scan_anomalies
 
 from ..factories import ListenerProfileFactory, UserFactory
@@ -29,7 +38,7 @@ def last_monday_at(hour: int) -> datetime:
 _order = iter(range(1, 10**6))
 
 
-def sessions(listener, user, starts, minutes=50):
+def sessions(listener, user, starts, minutes=50, rating=None):
     return [
         ListeningSession(
             order_no=f"AN{next(_order):08d}",
@@ -39,6 +48,7 @@ def sessions(listener, user, starts, minutes=50):
             started_at=start,
             duration_minutes=minutes,
             amount=Decimal("99.00"),
+            rating=rating,
         )
         for start in starts
     ]
@@ -46,6 +56,8 @@ def sessions(listener, user, starts, minutes=50):
 
 @pytest.fixture
 def rules():
+    """The three session rules plus an inactive one, instead of the shipped defaults."""
+    AnomalyRule.objects.all().delete()
     return {
         "pair_sessions": AnomalyRule.objects.create(
             kind=AnomalyKind.PAIR_SESSIONS_7D, window=timedelta(days=7), threshold=5
@@ -153,3 +165,191 @@ def test_the_beat_task_runs_the_scan_and_is_safe_to_run_twice(rules, world):
     assert scan_anomalies() == 3
     assert scan_anomalies() == 0
     assert SUPERVISION_BEAT["scan-anomalies"]["task"] == "supervision.tasks.scan_anomalies"
+
+
+# --- the shipped default rules --------------------------------------------------------------
+
+
+def test_the_default_rules_are_shipped_as_data():
+    rules = {r.kind: r for r in AnomalyRule.objects.filter(active=True)}
+
+    assert {k: (r.window, r.threshold) for k, r in rules.items()} == {
+        AnomalyKind.PAIR_SESSIONS_7D: (timedelta(days=7), Decimal("5")),
+        AnomalyKind.PAIR_HOURS_DAY: (timedelta(days=1), Decimal("4")),
+        AnomalyKind.LISTENER_DAILY_HOURS: (timedelta(days=1), Decimal("10")),
+        AnomalyKind.RATING_SWING_AFTER_REPORT: (timedelta(days=14), Decimal("1")),
+    }
+    assert rules[AnomalyKind.RATING_SWING_AFTER_REPORT].min_count == 5
+
+
+def test_loading_the_defaults_again_keeps_what_supervisors_changed():
+    AnomalyRule.objects.filter(kind=AnomalyKind.PAIR_SESSIONS_7D).update(threshold=8, active=False)
+
+    anomaly_rules_load()
+
+    assert AnomalyRule.objects.count() == len(DEFAULT_RULES)
+    edited = AnomalyRule.objects.get(kind=AnomalyKind.PAIR_SESSIONS_7D)
+    assert (edited.threshold, edited.active) == (Decimal("8"), False)
+
+
+def test_the_default_rules_find_the_known_anomalies(world):
+    result = anomalies_scan()
+
+    assert len(result.case_ids) == 3
+    pair_hours = EthicsCase.objects.get(anomaly_rule__kind=AnomalyKind.PAIR_HOURS_DAY)
+    assert "阈值 4 小时" in pair_hours.summary
+    listener_hours = EthicsCase.objects.get(anomaly_rule__kind=AnomalyKind.LISTENER_DAILY_HOURS)
+    assert "阈值 10 小时" in listener_hours.summary
+
+
+# --- rating swing after a rating-manipulation report ------------------------------------------
+
+
+def report_about(listener, at, kind=ReportKind.RATING_MANIPULATION):
+    return ListenerReport.objects.create(
+        kind=kind,
+        listener=listener,
+        listener_code=listener.code,
+        content="私下联系我让我改评价",
+        anonymous=True,
+        created_at=at,
+    )
+
+
+def rated(listener, *, before: list[int | None], after: list[int | None], around):
+    """Sessions a few hours apart on each side of ``around``, with the given ratings (None: unrated),
+    each with a different user so that no pair rule fires."""
+    users = iter(UserFactory.create_batch(len(before) + len(after)))
+    rows = []
+    for i, rating in enumerate(before):
+        rows += sessions(listener, next(users), [around - timedelta(hours=5 + 7 * i)], rating=rating)
+    for i, rating in enumerate(after):
+        rows += sessions(listener, next(users), [around + timedelta(hours=5 + 7 * i)], rating=rating)
+    ListeningSession.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def swing_rule():
+    return AnomalyRule.objects.get(kind=AnomalyKind.RATING_SWING_AFTER_REPORT)
+
+
+@pytest.fixture
+def reported_at():
+    """Ten days ago: both 14-day windows reach into the default 30-day lookback."""
+    return timezone.now() - timedelta(days=10)
+
+
+def test_a_known_rating_swing_after_a_report_opens_one_case(swing_rule, reported_at, make_user):
+    supervisor = make_user(Role.SUPERVISOR)
+    listener = ListenerProfileFactory()
+    report = report_about(listener, reported_at)
+    rated(listener, before=[2, 3, 2, 3, 2, None], after=[5, 4, 5, 5, 4, None], around=reported_at)
+
+    result = anomalies_scan()
+
+    case = EthicsCase.objects.get()
+    assert result.case_ids == [case.pk]
+    assert (case.source, case.listener, case.user, case.anomaly_rule) == (
+        EthicsSource.ANOMALY,
+        listener,
+        None,
+        swing_rule,
+    )
+    assert str(report) in case.summary
+    assert "举报前 2.4 星（5 条），举报后 4.6 星（5 条），上升 2.2 星" in case.summary
+    assert "前后各 14 天" in case.summary
+    assert case.window_start == reported_at - timedelta(days=14)
+    assert case.events.get().kind == EthicsCaseEvent.Kind.OPENED
+    report.refresh_from_db()
+    assert report.ethics_case == case
+    assert Notification.objects.filter(recipient=supervisor, kind="supervision.anomaly").count() == 1
+
+
+def test_running_the_rating_swing_scan_again_adds_nothing(swing_rule, reported_at):
+    listener = ListenerProfileFactory()
+    report_about(listener, reported_at)
+    rated(listener, before=[2] * 5, after=[5] * 5, around=reported_at)
+    anomalies_scan()
+    rated(listener, before=[], after=[5], around=reported_at + timedelta(days=2))
+
+    again = anomalies_scan()
+
+    assert again.case_ids == []
+    assert EthicsCase.objects.count() == 1
+    assert EthicsCaseEvent.objects.count() == 1
+
+
+def test_each_report_is_its_own_finding(swing_rule, reported_at):
+    listener = ListenerProfileFactory()
+    first, second = report_about(listener, reported_at), report_about(listener, reported_at + timedelta(hours=1))
+    rated(listener, before=[1] * 5, after=[5] * 5, around=reported_at + timedelta(minutes=30))
+
+    anomalies_scan()
+
+    assert EthicsCase.objects.count() == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.ethics_case != second.ethics_case
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param([4, 4, 5, 4, 4], [2, 1, 2, 2, 1], id="a drop"),
+        pytest.param([3, 3, 3, 4, 3], [4, 4, 3, 4, 4], id="a small rise"),
+        pytest.param([3] * 5, [4] * 5, id="exactly the threshold"),
+        pytest.param([2] * 5, [5, 5, 5, 5, None, None], id="too few rated sessions after"),
+        pytest.param([2, 2, 2, 2], [5] * 5, id="too few rated sessions before"),
+    ],
+)
+def test_a_rating_change_that_is_not_a_swing_is_not_flagged(swing_rule, reported_at, before, after):
+    listener = ListenerProfileFactory()
+    report_about(listener, reported_at)
+    rated(listener, before=before, after=after, around=reported_at)
+
+    result = anomalies_scan()
+
+    assert result.case_ids == []
+    assert not EthicsCase.objects.exists()
+
+
+def test_a_swing_without_a_rating_manipulation_report_is_not_flagged(swing_rule, reported_at):
+    unreported, other_kind = ListenerProfileFactory.create_batch(2)
+    report_about(other_kind, reported_at, kind=ReportKind.VENTING_ON_USERS)
+    for listener in (unreported, other_kind):
+        rated(listener, before=[1] * 5, after=[5] * 5, around=reported_at)
+
+    assert anomalies_scan().case_ids == []
+
+
+def test_sessions_outside_the_window_either_side_do_not_count(swing_rule, reported_at):
+    listener = ListenerProfileFactory()
+    report_about(listener, reported_at)
+    rated(listener, before=[], after=[5] * 5, around=reported_at)
+    rated(listener, before=[1] * 5, after=[], around=reported_at - timedelta(days=15))
+
+    assert anomalies_scan().case_ids == []
+
+
+def test_a_report_already_taken_up_by_a_supervisor_keeps_its_case(swing_rule, reported_at, make_user):
+    from supervision.services import ethics_case_open_from_report
+
+    listener = ListenerProfileFactory()
+    report = report_about(listener, reported_at)
+    opened = ethics_case_open_from_report(report=report, actor=make_user(Role.SUPERVISOR))
+    rated(listener, before=[2] * 5, after=[5] * 5, around=reported_at)
+
+    result = anomalies_scan()
+
+    assert len(result.case_ids) == 1
+    report.refresh_from_db()
+    assert report.ethics_case == opened
+
+
+def test_the_swing_rule_threshold_and_minimum_are_data(swing_rule, reported_at):
+    AnomalyRule.objects.filter(pk=swing_rule.pk).update(threshold=Decimal("0.5"), min_count=3)
+    listener = ListenerProfileFactory()
+    report_about(listener, reported_at)
+    rated(listener, before=[3, 3, 3], after=[4, 4, 4], around=reported_at)
+
+    assert len(anomalies_scan().case_ids) == 1
