@@ -14,6 +14,8 @@ DEFAULT_POLICIES = [
     ("listener_task", timedelta(days=14), timedelta(days=2), True, False),
     # Invitation an hour after closing, one reminder seven days later, then nothing.
     ("satisfaction_survey", timedelta(days=7, hours=1), timedelta(days=7), False, False),
+    # A confidentiality-break report: a supervisor acknowledges it within the hour, day or night.
+    ("break_ack", timedelta(hours=1), timedelta(minutes=30), True, False),
 ]
 
 

@@ -40,6 +40,7 @@ class DeadlineKind(models.TextChoices):
     CASE_REPORT = "case_report", _("个案报告")
     LISTENER_TASK = "listener_task", _("倾听师任务")
     SATISFACTION_SURVEY = "satisfaction_survey", _("满意度回访")
+    BREAK_ACK = "break_ack", _("突破保密报告确认")
 
 
 class DeadlinePolicy(models.Model):

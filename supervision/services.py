@@ -3,7 +3,6 @@ through here: locked, permission-checked, and written to the case history in one
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -34,8 +33,6 @@ from .models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-ACKNOWLEDGE_WITHIN = timedelta(hours=1)
 
 
 class SupervisionConflict(Exception):
@@ -285,7 +282,8 @@ def confidentiality_report_file(
     *, reporter: User, category: str, what_happened: str, session_order_no: str = ""
 ) -> ConfidentialityBreakReport:
     """A listener reports an illegal act learned in a session. Every supervisor is told at once
-    (urgent, no detail in the message) and a one-hour acknowledgement deadline opens."""
+    (urgent, no detail in the message) and the acknowledgement deadline opens (BREAK_ACK policy: one
+    hour by default, counted around the clock; a breach escalates to every supervisor)."""
     listener = ListenerProfile.objects.filter(user=reporter).first()
     if listener is None or not reporter.has_role(Role.LISTENER):
         raise PermissionDenied(_("只有倾听师可以提交突破保密报告。"))
@@ -301,11 +299,11 @@ def confidentiality_report_file(
     link = break_report_link(report)
     deadline_open(
         subject=report,
-        kind=DeadlineKind.FIRST_RESPONSE,
+        kind=DeadlineKind.BREAK_ACK,
         label=report.reference,
         link=link,
         owner_role=Role.SUPERVISOR,
-        due_at=report.filed_at + ACKNOWLEDGE_WITHIN,
+        starts_at=report.filed_at,
     )
     notify(
         recipients=supervisors(),
@@ -327,14 +325,14 @@ def _break_for_update(report: ConfidentialityBreakReport) -> ConfidentialityBrea
 def confidentiality_report_acknowledge(
     *, report: ConfidentialityBreakReport, actor: User, expected_version: int | None = None
 ) -> ConfidentialityBreakReport:
-    """A supervisor takes the report; the one-hour deadline is met. Supervisors only."""
+    """A supervisor takes the report; the acknowledgement deadline is met. Supervisors only."""
     _require_supervisor(actor)
     locked = _break_for_update(report)
     _move(locked, "acknowledge", actor=actor, expected_version=expected_version)
     locked.acknowledged_at = timezone.now()
     locked.acknowledged_by = actor
     locked.save(update_fields=["state", "version", "acknowledged_at", "acknowledged_by"])
-    deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
+    deadline_meet(subject=locked, kinds=[DeadlineKind.BREAK_ACK])
     return locked
 
 
@@ -387,5 +385,5 @@ def confidentiality_report_record_outcome(
     locked.outcome_recorded_at = now
     locked.outcome_recorded_by = actor
     locked.save(update_fields=fields)
-    deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
+    deadline_meet(subject=locked, kinds=[DeadlineKind.BREAK_ACK])
     return locked

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from config.urls import urlpatterns as root_urlpatterns
-from core.models import AccessLog, Deadline, DeadlineKind, Notification
+from core.deadlines import deadlines_sweep
+from core.models import AccessLog, Deadline, DeadlineKind, DeadlinePolicy, Notification
 from supervision.models import BreakCategory, BreakReportState, ConfidentialityBreakReport
 from supervision.services import (
     SupervisionConflict,
@@ -53,10 +54,48 @@ def test_a_filed_report_reaches_supervisors_at_once_with_a_one_hour_deadline(lis
     note = Notification.objects.get(recipient=supervisor, kind="supervision.confidentiality_break")
     assert note.urgent
     assert SECRET not in note.body and SECRET not in note.subject
-    deadline = Deadline.objects.get(subject_id=report.pk, kind=DeadlineKind.FIRST_RESPONSE)
+    deadline = Deadline.objects.get(subject_id=report.pk)
+    assert deadline.kind == DeadlineKind.BREAK_ACK
     assert deadline.state == Deadline.State.OPEN
     assert deadline.due_at == report.filed_at + timedelta(hours=1)
     assert deadline.owner_role == Role.SUPERVISOR
+
+
+def test_the_acknowledgement_deadline_is_a_policy_of_its_own(listener, supervisor):
+    DeadlinePolicy.objects.filter(kind=DeadlineKind.BREAK_ACK).update(duration=timedelta(minutes=30))
+
+    report = confidentiality_report_file(
+        reporter=listener.user, category=BreakCategory.HARM_TO_OTHERS, what_happened=SECRET
+    )
+
+    assert Deadline.objects.get(subject_id=report.pk).due_at == report.filed_at + timedelta(minutes=30)
+    assert DeadlinePolicy.objects.get(kind=DeadlineKind.FIRST_RESPONSE).duration == timedelta(hours=24)
+
+
+def test_an_unacknowledged_report_escalates_to_every_supervisor_after_the_hour(report, supervisor, make_user):
+    other = make_user(Role.SUPERVISOR)
+
+    reminded = deadlines_sweep(now=report.filed_at + timedelta(minutes=31))
+    breached = deadlines_sweep(now=report.filed_at + timedelta(minutes=61))
+
+    assert (reminded.reminded, breached.breached) == (1, 1)
+    deadline = Deadline.objects.get(subject_id=report.pk)
+    assert deadline.state == Deadline.State.BREACHED
+    for person in (supervisor, other):
+        escalation = Notification.objects.get(recipient=person, kind="deadline.escalated")
+        assert escalation.urgent
+        assert SECRET not in escalation.body
+    assert deadlines_sweep(now=report.filed_at + timedelta(minutes=90)).breached == 0
+
+
+def test_acknowledging_late_clears_the_overdue_mark_but_keeps_the_breach(report, supervisor):
+    deadlines_sweep(now=report.filed_at + timedelta(minutes=61))
+
+    confidentiality_report_acknowledge(report=report, actor=supervisor)
+
+    deadline = Deadline.objects.get(subject_id=report.pk)
+    assert deadline.state == Deadline.State.BREACHED
+    assert deadline.closed_at is not None
 
 
 def test_what_happened_is_encrypted_at_rest(report):
