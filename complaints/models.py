@@ -222,6 +222,20 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "-priority", "submitted_at"]),
             models.Index(fields=["complainant", "session"]),
+            # The supervision dashboard counts a period's complaints from this index alone.
+            models.Index(
+                fields=["submitted_at"],
+                include=[
+                    "state",
+                    "category",
+                    "intake_channel",
+                    "satisfaction_score",
+                    "listener",
+                    "first_response_at",
+                    "first_response_due",
+                ],
+                name="complaint_dashboard_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,10 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from supervision.metrics import (
     first_response_compliance,
     grade_distribution,
     listener_complaint_rates,
+    month_starts,
     poisson_cdf,
     poisson_limits,
     poisson_quantile,
@@ -276,6 +278,71 @@ def test_the_second_view_is_served_from_the_cache_with_the_same_freshness(
 
     assert second.context["computed_at"] == first.context["computed_at"]
     assert second.context["data"]["total"] == 1
+
+
+@pytest.mark.django_db
+def test_the_dashboard_computed_afresh_stays_within_the_query_budget(
+    client_for, django_assert_max_num_queries, settings
+):
+    # given: an empty private cache, so every aggregate is computed in this request
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    complainant = UserFactory(roles=["complainant"])
+    for listener in (ListenerProfileFactory(), ListenerProfileFactory()):
+        for session in _sessions(listener, complainant, 3)[:2]:
+            file_complaint(complainant=complainant, session=session)
+    client, _user = client_for("supervisor")
+    cache.clear()
+
+    # when
+    with django_assert_max_num_queries(25) as captured:
+        response = client.get(URL)
+
+    # then: the figures were computed now, over every complaint and listener
+    assert response.status_code == 200
+    assert any("GROUPING SETS" in q["sql"] for q in captured.captured_queries)
+    assert response.context["data"]["total"] == 4
+    assert len(response.context["data"]["listeners"]["listeners"]) == 2
+
+
+def test_month_starts_run_from_the_first_month_to_the_one_after_the_last():
+    assert month_starts(date(2025, 11, 28), date(2026, 2, 1)) == [
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+    ]
+    assert month_starts(date(2026, 1, 31), date(2026, 1, 31)) == [date(2026, 1, 1), date(2026, 2, 1)]
+
+
+@pytest.mark.django_db
+def test_months_are_counted_in_local_time_and_open_periods_reach_the_data(settings):
+    # given: 16:30 UTC on 31 January is already 1 February in Shanghai
+    settings.TIME_ZONE = "Asia/Shanghai"
+    late_january, early_march = file_complaint(), file_complaint()
+    Complaint.objects.filter(pk=late_january.pk).update(submitted_at=datetime(2026, 1, 31, 16, 30, tzinfo=UTC))
+    Complaint.objects.filter(pk=early_march.pk).update(submitted_at=datetime(2026, 3, 1, 1, 0, tzinfo=UTC))
+
+    # when
+    open_ended = complaints_by_month(ALL_TIME)
+    from_february = complaints_by_month(Period(start=date(2026, 2, 1)))
+
+    # then
+    assert open_ended == [
+        {"key": "2026-02", "label": "2026-02", "count": 1},
+        {"key": "2026-03", "label": "2026-03", "count": 1},
+    ]
+    assert from_february == open_ended
+
+
+@pytest.mark.django_db
+def test_a_period_without_complaints_gives_empty_figures():
+    data = dashboard_metrics(Period(start=date(2020, 1, 1), end=date(2020, 1, 31)))
+
+    assert data["total"] == 0
+    assert data["by_month"] == []
+    assert data["first_response"] == {"counted": 0, "on_time": 0, "late": 0, "unanswered": 0, "rate": None}
+    assert data["satisfaction"]["average"] is None
 
 
 @pytest.mark.django_db
