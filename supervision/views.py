@@ -6,18 +6,22 @@ only supervisors see them, and every page that shows one writes an access-log ro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from redis.exceptions import RedisError
 
 from accounts.models import User
 from accounts.roles import Role
@@ -40,6 +44,7 @@ from .models import ConfidentialityBreakReport, EthicsCase, EthicsCaseState, Eth
 from .services import SupervisionConflict
 
 PAGE_SIZE = 25
+logger = logging.getLogger(__name__)
 
 
 def _require_supervisor(user: User) -> None:
@@ -154,9 +159,50 @@ def confidentiality_outcome(request: AuthedHttpRequest, pk: int) -> HttpResponse
 # --- reports about listeners ------------------------------------------------------------------
 
 
+# At most this many reports an hour from one signed-in user, or from one address for anonymous ones.
+REPORT_LIMIT = 5
+REPORT_LIMIT_WINDOW = 3600  # seconds, counted from the first report
+
+
+def _report_limit_reached(request: HttpRequest, reporter: User | None) -> bool:
+    """Count one more report from this person (or address) and say whether it is over the limit.
+
+    The counter lives in the cache (Redis): ``add`` then ``incr`` is atomic, so parallel posts
+    cannot slip past it. An anonymous reporter's address is kept only as a keyed hash. If the cache
+    is unreachable the report is let through: a lost report costs more than a few extra ones.
+    """
+    if reporter is not None:
+        who = f"user:{reporter.pk}"
+    else:
+        who = "ip:" + salted_hmac("supervision.report-limit", request.META.get("REMOTE_ADDR", "")).hexdigest()
+    key = f"supervision:report-limit:{who}"
+    try:
+        cache.add(key, 0, timeout=REPORT_LIMIT_WINDOW)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=REPORT_LIMIT_WINDOW)
+            count = 1
+    except RedisError:
+        logger.warning("report rate limit skipped: cache unavailable", exc_info=True)
+        return False
+    return count > REPORT_LIMIT
+
+
 def _report_form_view(request: HttpRequest, form_class, reporter: User | None) -> HttpResponse:
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if _report_limit_reached(request, reporter):
+            form.add_error(
+                None,
+                _(
+                    "一小时内最多可以提交 %(limit)s 份举报，您已达到上限，这份举报没有提交。"
+                    "您填写的内容仍保留在下方，请过一段时间再提交。"
+                )
+                % {"limit": REPORT_LIMIT},
+            )
+            context = {"form": form, "anonymous": reporter is None}
+            return render(request, "supervision/report_new.html", context, status=429)
         try:
             services.listener_report_submit(reporter=reporter, **form.cleaned_data)
         except ValidationError as exc:
