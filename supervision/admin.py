@@ -7,7 +7,7 @@ from .models import AnomalyRule, EthicsCase, EthicsCaseEvent, ListenerReport, Qu
 
 @admin.register(AnomalyRule)
 class AnomalyRuleAdmin(admin.ModelAdmin):
-    list_display = ["kind", "window", "threshold", "active", "description"]
+    list_display = ["kind", "window", "threshold", "min_count", "active", "description"]
     list_filter = ["kind", "active"]
 
 
