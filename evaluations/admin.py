@@ -333,9 +333,9 @@ class EvaluationAdmin(ReadOnlyAdmin):
 class ListenerTaskAdmin(ReadOnlyAdmin):
     list_display = ("case", "listener_name", "kind", "state", "due_at", "task_submitted", "verifier", "verified")
     list_filter = ("state", "kind", ("due_at", admin.DateFieldListFilter))
-    list_select_related = ("decision__complaint", "listener", "verified_by")
-    search_fields = ("=decision__complaint__reference", "listener__code")
-    search_help_text = gettext_lazy("按投诉编号（完整）或倾听师编号搜索")
+    list_select_related = ("listener", "verified_by")
+    search_fields = ("=case_reference", "listener__code")
+    search_help_text = gettext_lazy("按案件编号（完整）或倾听师编号搜索")
     # The evidence file is served only by pages that check permission, never by its storage URL.
     fields = (
         "case",
@@ -354,12 +354,9 @@ class ListenerTaskAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer(*_no_identity("decision__complaint"))
-
-    @admin.display(description=gettext_lazy("投诉编号"), ordering="decision__complaint__reference")
+    @admin.display(description=gettext_lazy("案件编号"), ordering="case_reference")
     def case(self, obj: ListenerTask) -> str:
-        return obj.decision.complaint.reference
+        return obj.case_reference
 
 
 @admin.register(Appeal)

@@ -4,6 +4,8 @@ import uuid
 
 import pghistory
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -372,7 +374,16 @@ class TaskState(models.TextChoices):
 class ListenerTask(models.Model):
     """Something a decision asks the listener to do, with evidence of completion verified by staff."""
 
-    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="tasks")
+    # A complaint's decision, or another source (an ethics case) named generically below, so
+    # higher apps reuse tasks without this app knowing them.
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks")
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    source = GenericForeignKey("source_type", "source_id")
+    case_reference = models.CharField(_("案件编号"), max_length=32, blank=True)
+    case_link = models.CharField(max_length=200, blank=True, editable=False)
     listener = models.ForeignKey(ListenerProfile, on_delete=models.PROTECT, related_name="tasks")
     kind = models.CharField(_("类型"), max_length=32, choices=Measure.choices)
     description = models.TextField(_("要求"))
@@ -394,6 +405,14 @@ class ListenerTask(models.Model):
         verbose_name = _("倾听师任务")
         verbose_name_plural = _("倾听师任务")
         ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["source_type", "source_id"], name="listenertask_source")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision__isnull=False)
+                | models.Q(source_type__isnull=False, source_id__isnull=False),
+                name="listener_task_has_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.listener_id}"

@@ -35,16 +35,23 @@ from complaints.services import (
     staff_link,
     validate_evidence_file,
 )
-from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_for
+from core.deadlines import deadline_cancel, deadline_meet
 from core.models import DeadlineKind
 from core.notifications import notify
-from interviews.services import interview_request
 from listeners.models import ListenerStatus
 from listeners.services import listener_set_status
 
+from .measures import (
+    RESTORABLE,
+    interview_and_report,
+    interview_pending,
+    measures_apply,
+    source_tasks_done,
+    status_for,
+    tasks_create,
+)
 from .models import (
     MONEY_REMEDIES,
-    TASK_MEASURES,
     Appeal,
     AppealState,
     ContactRecord,
@@ -70,24 +77,6 @@ if TYPE_CHECKING:
 LISTENER_APPEAL_DAYS = 7
 COMPLAINANT_REOPEN_DAYS = 14
 INFORMATION_REQUEST_DAYS = 3
-
-# Status measures, most severe first: the listener gets the most severe one a decision carries.
-STATUS_FOR_MEASURE = [
-    (Measure.DELIST, ListenerStatus.DELISTED),
-    (Measure.SUSPEND_ORDERS, ListenerStatus.SUSPENDED),
-    (Measure.HIDE_PROFILE, ListenerStatus.HIDDEN),
-    (Measure.RETURN_TO_INTERNSHIP, ListenerStatus.INTERNSHIP),
-]
-# Statuses a decision lifts by itself once every task is verified.
-RESTORABLE = {ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED}
-
-TASK_DESCRIPTIONS = {
-    Measure.FEEDBACK: gettext_lazy("阅读专业组的书面反馈，并提交一份书面反思。"),
-    Measure.CONTINUED_LEARNING: gettext_lazy("完成与本案问题相关的继续学习，并提交学习证明。"),
-    Measure.SUPERVISION_SESSIONS: gettext_lazy("接受至少 3 次个案督导，并提交督导师签字的记录。"),
-    Measure.PERSONAL_THERAPY: gettext_lazy("完成至少 5 次个人体验（个人咨询），并提交证明。"),
-}
-
 
 # --- who works on a case ------------------------------------------------------------------
 
@@ -745,54 +734,27 @@ def decision_notify(*, decision: Decision, actor: User) -> Decision:
 
 
 def _apply_measures(decision: Decision, actor: User) -> list[ListenerTask]:
-    tasks = _create_tasks(decision, [m for m in decision.measures if m in TASK_MEASURES])
-    status = _status_for(decision.measures)
-    if status is not None:
-        complaint = decision.complaint
-        listener_set_status(
-            listener=complaint.listener,
-            status=status,
-            reason=_("处理决定 %(ref)s（%(g)s 级）") % {"ref": complaint.reference, "g": decision.grade.level},
-            actor=actor,
-            source=decision,
-        )
-    _request_interview_and_report(decision, actor, decision.measures)
-    return tasks
+    complaint = decision.complaint
+    return measures_apply(
+        listener=complaint.listener,
+        measures=list(decision.measures),
+        actor=actor,
+        reference=complaint.reference,
+        status_reason=_("处理决定 %(ref)s（%(g)s 级）") % {"ref": complaint.reference, "g": decision.grade.level},
+        source=decision,
+        link=staff_link(complaint),
+        decision=decision,
+        complaint=complaint,
+    )
 
 
 def _create_tasks(decision: Decision, kinds: list[str]) -> list[ListenerTask]:
     complaint = decision.complaint
-    tasks = []
-    for kind in kinds:
-        due, _remind = due_for(DeadlineKind.LISTENER_TASK, timezone.now())
-        task = ListenerTask.objects.create(
-            decision=decision,
-            listener=complaint.listener,
-            kind=kind,
-            description=str(TASK_DESCRIPTIONS[Measure(kind)]),
-            due_at=due,
-        )
-        deadline_open(
-            subject=task,
-            kind=DeadlineKind.LISTENER_TASK,
-            label=f"{complaint.reference}/{task.pk}",
-            link="/portal/tasks/",
-            owner=complaint.listener.user,
-            due_at=due,
-        )
-        tasks.append(task)
-    return tasks
+    return tasks_create(listener=complaint.listener, kinds=kinds, reference=complaint.reference, decision=decision)
 
 
 def _request_interview_and_report(decision: Decision, actor: User, measures: list[str]) -> None:
     complaint = decision.complaint
-    if Measure.COMPETENCY_INTERVIEW in measures:
-        interview_request(
-            listener=complaint.listener,
-            complaint=complaint,
-            reason=_("处理决定 %(ref)s 要求进行胜任力考核面试。") % {"ref": complaint.reference},
-            actor=actor,
-        )
     if Measure.REPORT_TO_AUTHORITIES in measures:
         complaint_record(
             complaint=complaint,
@@ -800,21 +762,14 @@ def _request_interview_and_report(decision: Decision, actor: User, measures: lis
             note=_("决定依法报告有关部门，请督导跟进并记录报告情况。"),
             visible=False,
         )
-        notify(
-            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
-            kind="decision.report_to_authorities",
-            template="report_to_authorities",
-            context={"reference": complaint.reference},
-            link=staff_link(complaint),
-            urgent=True,
-        )
-
-
-def _status_for(measures: list[str]) -> str | None:
-    for measure, status in STATUS_FOR_MEASURE:
-        if measure in measures:
-            return status
-    return None
+    interview_and_report(
+        listener=complaint.listener,
+        measures=measures,
+        reference=complaint.reference,
+        link=staff_link(complaint),
+        actor=actor,
+        complaint=complaint,
+    )
 
 
 # --- follow-up tasks ------------------------------------------------------------------------------
@@ -843,9 +798,10 @@ def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedF
 def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = "") -> ListenerTask:
     """Staff verify a task, or send it back. When the last task is verified the case closes and a
     temporary status (hidden, suspended) is lifted."""
-    locked = ListenerTask.objects.select_for_update().select_related("decision__complaint").get(pk=task.pk)
-    complaint = locked.decision.complaint
-    if not (actor.pk in reviewers_of(complaint) or actor.has_role(Role.SUPERVISOR)):
+    locked = ListenerTask.objects.select_for_update(of=("self",)).select_related("decision__complaint").get(pk=task.pk)
+    # A task from another source (an ethics case) is verified by supervisors.
+    complaint = locked.decision.complaint if locked.decision is not None else None
+    if not (actor.has_role(Role.SUPERVISOR) or (complaint is not None and actor.pk in reviewers_of(complaint))):
         raise PermissionDenied(_("只有本案评估人或督导可以核实任务。"))
     if locked.state != TaskState.SUBMITTED:
         raise ComplaintConflict(_("这个任务还没有提交，或已核实。"))
@@ -865,8 +821,10 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
         context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
         link="/portal/tasks/",
     )
-    if accepted:
+    if accepted and locked.decision is not None:
         _close_when_all_verified(locked.decision, actor)
+    elif accepted:
+        source_tasks_done(locked, actor)
     return locked
 
 
@@ -875,8 +833,7 @@ def _close_when_all_verified(decision: Decision, actor: User) -> None:
         return
     complaint = complaint_get_for_update(decision.complaint_id)
     listener = complaint.listener
-    interview_pending = listener.interviews.exclude(state__in=["result_sent", "cancelled", "no_show"]).exists()
-    if listener.status in RESTORABLE and not interview_pending:
+    if listener.status in RESTORABLE and not interview_pending(listener):
         listener_set_status(
             listener=listener,
             status=ListenerStatus.ACTIVE,
@@ -1043,10 +1000,10 @@ def _rework(decision: Decision, actor: User, grade: Grade, measures: list[str], 
     added = [m for m in measures if m not in decision.measures]
     decision.grade, decision.measures, decision.remedies = grade, measures, remedies
     decision.save(update_fields=["grade", "measures", "remedies"])
-    _create_tasks(decision, [m for m in measures if m in TASK_MEASURES and m not in kept])
+    _create_tasks(decision, [m for m in measures if m not in kept])
     _request_interview_and_report(decision, actor, added)
     listener = decision.complaint.listener
-    target = _status_for(measures) or ListenerStatus.ACTIVE
+    target = status_for(measures) or ListenerStatus.ACTIVE
     if listener.status != target:
         listener_set_status(
             listener=listener,

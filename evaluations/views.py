@@ -702,7 +702,7 @@ def tasks(request: AuthedHttpRequest) -> HttpResponse:
 def _task_for_staff(request: AuthedHttpRequest, pk: int) -> ListenerTask:
     _require_review_staff(request)
     task = get_object_or_404(ListenerTask.objects.select_related("decision__complaint", "listener"), pk=pk)
-    if not (_is_supervisor(request) or request.user.pk in reviewers_of(task.decision.complaint)):
+    if not (_is_supervisor(request) or (task.decision and request.user.pk in reviewers_of(task.decision.complaint))):
         raise Http404
     return task
 
@@ -753,7 +753,11 @@ def task_evidence(request: AuthedHttpRequest, pk: int) -> FileResponse:
     allowed = (
         user.pk == task.listener.user_id
         or user.has_role(Role.SUPERVISOR)
-        or (user.has_role(Role.REVIEWER) and user.pk in reviewers_of(task.decision.complaint))
+        or (
+            user.has_role(Role.REVIEWER)
+            and task.decision is not None
+            and user.pk in reviewers_of(task.decision.complaint)
+        )
     )
     if not allowed:
         raise Http404

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class SupervisionConfig(AppConfig):
     name = "supervision"
     verbose_name = _("伦理督导")
+
+    def ready(self) -> None:
+        # Ethics cases reuse the evaluations tasks; that app tells us when a case's last one is verified.
+        from evaluations.measures import register_tasks_done_handler
+
+        from .services import ethics_case_tasks_done
+
+        register_tasks_done_handler("supervision.ethicscase", ethics_case_tasks_done)

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.models import Grade
+from evaluations.models import Grade, Measure
 
 from .models import BreakCategory, ReportKind
 
@@ -72,20 +72,38 @@ class OpenCaseForm(forms.Form):
     summary = forms.CharField(label=_("案情摘要"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class NoteForm(forms.Form):
+class VersionedForm(forms.Form):
+    """Carries the case version the page showed, so a move on a stale page is refused (409-like)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class NoteForm(VersionedForm):
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(VersionedForm):
     evaluation_summary = forms.CharField(label=_("评估意见"), widget=forms.Textarea(attrs={"rows": 5}))
     grade = forms.ModelChoiceField(label=_("处理等级"), queryset=Grade.objects.filter(active=True))
 
 
-class DecideForm(forms.Form):
+class DecideForm(VersionedForm):
     grade = forms.ModelChoiceField(
         label=_("处理等级"),
         queryset=Grade.objects.filter(active=True),
         required=False,
         help_text=_("不选则沿用评估等级。"),
     )
-    measures = forms.CharField(label=_("处理措施"), widget=forms.Textarea(attrs={"rows": 4}))
+    measures = forms.MultipleChoiceField(
+        label=_("处理措施"),
+        choices=Measure.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("不勾选则采用该等级的默认措施；与默认措施不同时须写明调整理由。"),
+    )
+    adjustment_reason = forms.CharField(label=_("调整理由"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    text_to_listener = forms.CharField(
+        label=_("给倾听师的说明"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("倾听师会在站内通知和邮件中看到这段说明，请勿写入用户的身份信息。"),
+    )

@@ -5,6 +5,7 @@ State moves only through supervision.services; transitions here are declarative.
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.roles import Role
 from core.crypto import EncryptedTextField
-from evaluations.models import Grade
+from evaluations.models import Grade, Measure
 from listeners.models import ListenerProfile, ListeningSession
 
 
@@ -104,7 +105,13 @@ class EthicsCase(ConcurrentTransitionMixin, models.Model):
     grade = models.ForeignKey(
         Grade, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("处理等级")
     )
-    measures = models.TextField(_("处理措施"), blank=True)
+    # The decision, with the measures of the shared grading scheme: applied through
+    # evaluations.measures, so tasks, status changes and interviews work as for a complaint.
+    measures = ArrayField(
+        models.CharField(max_length=32, choices=Measure.choices), default=list, blank=True, verbose_name=_("处理措施")
+    )
+    adjustment_reason = models.TextField(_("调整理由"), blank=True)
+    text_to_listener = models.TextField(_("给倾听师的说明"), blank=True)
 
     anomaly_rule = models.ForeignKey(
         AnomalyRule, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("异常规则")

@@ -17,14 +17,17 @@ from accounts.roles import Role
 from core.deadlines import deadline_meet, deadline_open
 from core.models import DeadlineKind
 from core.notifications import notify
-from evaluations.models import Grade
-from listeners.models import ListenerProfile
+from evaluations.measures import RESTORABLE, interview_pending, measures_apply
+from evaluations.models import Grade, Measure
+from listeners.models import ListenerProfile, ListenerStatus
+from listeners.services import listener_set_status
 
 from .models import (
     BreakReportState,
     ConfidentialityBreakReport,
     EthicsCase,
     EthicsCaseEvent,
+    EthicsCaseState,
     EthicsSource,
     ListenerReport,
     ReportKind,
@@ -33,6 +36,8 @@ from .models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+E = EthicsCaseState
 
 
 class SupervisionConflict(Exception):
@@ -156,29 +161,114 @@ def ethics_case_record_evaluation(
     )
 
 
+def _decision_measures(grade: Grade, measures: list[str] | None, adjustment_reason: str) -> list[str]:
+    """The grade's default measures, or others with a reason, as for a complaint's decision."""
+    if measures is None or not measures:
+        return list(grade.measures)
+    unknown = [m for m in measures if m not in Measure.values]
+    if unknown:
+        raise ValidationError({"measures": [_("未知的处理措施：%(m)s") % {"m": "、".join(unknown)}]})
+    chosen = [m for m in Measure.values if m in set(measures)]
+    if set(chosen) != set(grade.measures) and not adjustment_reason.strip():
+        raise ValidationError({"adjustment_reason": [_("处理措施与该等级的默认措施不同，请写明调整理由。")]})
+    return chosen
+
+
 @transaction.atomic
 def ethics_case_decide(
     *,
     case: EthicsCase,
     actor: User,
-    measures: str,
+    text_to_listener: str,
     grade: Grade | None = None,
+    measures: list[str] | None = None,
+    adjustment_reason: str = "",
     expected_version: int | None = None,
 ) -> EthicsCase:
-    """Fix the grade (the evaluated one unless another is given) and the measures. Supervisors only."""
-    if not measures.strip():
-        raise ValidationError({"measures": [_("请写明处理措施。")]})
-    prepare: dict = {"measures": measures.strip(), "decided_at": timezone.now()}
-    if grade is not None:
-        prepare["grade"] = grade
-    return _case_transition(
-        case,
+    """Decide with the shared grading scheme and apply it as a complaint's decision is applied:
+    tasks with deadlines, the status change (history names this case), an interview request.
+    The listener is told; with nothing left for them to do the case closes at once."""
+    locked = _case_for_update(case)
+    chosen_grade = grade or locked.grade
+    if chosen_grade is None:
+        raise ValidationError({"grade": [_("请选择处理等级。")]})
+    if not chosen_grade.active:
+        raise ValidationError({"grade": [_("这个处理等级已停用。")]})
+    if not text_to_listener.strip():
+        raise ValidationError({"text_to_listener": [_("请写下给倾听师的说明。")]})
+    chosen = _decision_measures(chosen_grade, measures, adjustment_reason)
+    labels = "、".join(str(Measure(m).label) for m in chosen) or _("无")
+    decided = _case_transition(
+        locked,
         "decide",
         actor=actor,
-        note=measures.strip(),
-        prepare=prepare,
+        note=_("%(grade)s；处理措施：%(measures)s") % {"grade": chosen_grade, "measures": labels}
+        + (f"\n{adjustment_reason.strip()}" if adjustment_reason.strip() else ""),
+        prepare={
+            "grade": chosen_grade,
+            "measures": chosen,
+            "adjustment_reason": adjustment_reason.strip(),
+            "text_to_listener": text_to_listener.strip(),
+            "decided_at": timezone.now(),
+        },
         expected_version=expected_version,
         condition_message=_("请选择处理等级。"),
+    )
+    link = ethics_case_link(decided)
+    tasks = measures_apply(
+        listener=decided.listener,
+        measures=chosen,
+        actor=actor,
+        reference=decided.reference,
+        status_reason=_("伦理案件 %(ref)s（%(g)s 级）") % {"ref": decided.reference, "g": chosen_grade.level},
+        source=decided,
+        link=link,
+        case_link=link,
+    )
+    notify(
+        recipients=[decided.listener.user],
+        kind="ethics.decided",
+        template="ethics_decision",
+        context={
+            "reference": decided.reference,
+            "grade": str(chosen_grade),
+            "measures": labels,
+            "text": decided.text_to_listener,
+            "tasks": len(tasks),
+        },
+        link="/portal/tasks/" if tasks else "/portal/",
+    )
+    if not tasks:
+        return _case_transition(
+            decided,
+            "close",
+            actor=actor,
+            note=_("处理决定已送达倾听师，没有需要核实的任务，案件结案。"),
+            prepare={"closed_at": timezone.now()},
+        )
+    return decided
+
+
+def ethics_case_tasks_done(case: EthicsCase, actor: User) -> None:
+    """Every task of the decision is verified: lift a temporary status and close the case."""
+    locked = _case_for_update(case)
+    if locked.state != E.DECIDED:
+        return
+    listener = ListenerProfile.objects.get(pk=locked.listener_id)
+    if listener.status in RESTORABLE and not interview_pending(listener):
+        listener_set_status(
+            listener=listener,
+            status=ListenerStatus.ACTIVE,
+            reason=_("伦理案件 %(ref)s 的任务已全部完成。") % {"ref": locked.reference},
+            actor=actor,
+            source=locked,
+        )
+    _case_transition(
+        locked,
+        "close",
+        actor=actor,
+        note=_("处理决定的各项任务已核实，案件结案。"),
+        prepare={"closed_at": timezone.now()},
     )
 
 

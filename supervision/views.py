@@ -27,6 +27,8 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
 from core.audit import access_log_write
+from evaluations.measures import tasks_of
+from evaluations.models import Measure
 
 from . import services
 from .forms import (
@@ -317,14 +319,22 @@ def _ethics_case(pk: int) -> EthicsCase:
 
 
 def _render_case(request: AuthedHttpRequest, case: EthicsCase, bound: dict | None = None) -> HttpResponse:
-    action_forms = {name: form_class(prefix=name) for name, (form_class, _service) in ETHICS_ACTIONS.items()}
+    action_forms = {
+        name: form_class(prefix=name, initial={"expected_version": case.version})
+        for name, (form_class, _service) in ETHICS_ACTIONS.items()
+    }
     action_forms.update(bound or {})
     events = case.events.select_related("actor")
-    return render(
-        request,
-        "supervision/ethics_detail.html",
-        {"case": case, "events": events, "forms": action_forms, "reports": case.reports.all()},
-    )
+    context = {
+        "case": case,
+        "events": events,
+        "forms": action_forms,
+        "reports": case.reports.all(),
+        "measure_labels": [Measure(m).label for m in case.measures],
+        "grade_defaults": [Measure(m).label for m in case.grade.measures] if case.grade else [],
+        "tasks": tasks_of(case).order_by("due_at", "id"),
+    }
+    return render(request, "supervision/ethics_detail.html", context)
 
 
 @never_cache

@@ -39,7 +39,7 @@ def listener():
 
 @pytest.fixture
 def grade():
-    return Grade.objects.filter(active=True).order_by("level").first()
+    return Grade.objects.get(level=1)
 
 
 def open_case(listener, supervisor) -> EthicsCase:
@@ -55,14 +55,20 @@ def test_a_case_goes_from_opened_to_closed_with_an_event_for_each_step(listener,
     # when
     case = ethics_case_start_investigating(case=case, actor=supervisor)
     case = ethics_case_record_evaluation(case=case, actor=supervisor, evaluation_summary="违反职业伦理", grade=grade)
-    case = ethics_case_decide(case=case, actor=supervisor, measures="书面反馈，接受督导")
+    case = ethics_case_decide(
+        case=case,
+        actor=supervisor,
+        measures=["feedback", "supervision_sessions"],
+        adjustment_reason="以督导代替继续学习",
+        text_to_listener="请阅读反馈并接受督导。",
+    )
     case = ethics_case_close(case=case, actor=supervisor, note="已落实")
 
     # then
     case.refresh_from_db()
     assert case.state == EthicsCaseState.CLOSED
     assert case.grade == grade
-    assert case.measures == "书面反馈，接受督导"
+    assert case.measures == ["feedback", "supervision_sessions"]
     assert case.decided_at is not None and case.closed_at is not None
     events = list(case.events.values_list("kind", "to_state"))
     assert events == [
