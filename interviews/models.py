@@ -88,6 +88,9 @@ class CompetencyInterview(models.Model):
     band = models.CharField(_("结果"), max_length=16, choices=Band.choices, blank=True)
     interim_status = models.CharField(_("改进期间状态"), max_length=16, choices=ListenerStatus.choices, blank=True)
     result_sent_at = models.DateTimeField(_("结果通知时间"), null=True, blank=True)
+    # Whether the listener was shown the total with the result: fixed when the result is sent, so a
+    # later change of the setting does not reveal or hide it after the fact.
+    total_shown = models.BooleanField(_("向倾听师显示总分"), default=False)
     eligible_to_reapply_at = models.DateTimeField(_("可重新申请时间"), null=True, blank=True)
 
     class Meta:
@@ -277,6 +280,11 @@ class PlanItemState(models.TextChoices):
     VERIFIED = "verified", _("已核实")
 
 
+def plan_evidence_path(instance: "InterviewPlanItem", filename: str) -> str:
+    # A random name, no user-supplied part.
+    return f"interviews/plan/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
 class InterviewPlanItem(models.Model):
     """One item of the improvement plan an interview result gives the listener."""
 
@@ -286,6 +294,10 @@ class InterviewPlanItem(models.Model):
     due_at = models.DateTimeField(_("期限"))
     state = models.CharField(_("状态"), max_length=16, choices=PlanItemState.choices, default=PlanItemState.OPEN)
     completion_note = models.TextField(_("完成说明"), blank=True)
+    # Proof of completion; served only through permission-checked views, never by its storage URL.
+    evidence = models.FileField(upload_to=plan_evidence_path, blank=True, max_length=200)
+    evidence_name = models.CharField(_("证明文件"), max_length=200, blank=True)
+    evidence_type = models.CharField(max_length=100, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -13,6 +13,10 @@ def interview_get_for_update(pk: int) -> CompetencyInterview:
     return CompetencyInterview.objects.select_for_update().get(pk=pk)
 
 
+def listener_get_for_update(pk: int) -> ListenerProfile:
+    return ListenerProfile.objects.select_for_update().get(pk=pk)
+
+
 def slot_get_for_update(pk: int) -> InterviewSlot:
     return InterviewSlot.objects.select_for_update().get(pk=pk)
 

@@ -49,6 +49,7 @@ from .models import (
 from .selectors import (
     interview_get_for_update,
     last_failed_interview,
+    listener_get_for_update,
     plan_item_get_for_update,
     rubric_items,
     slot_get_for_update,
@@ -106,6 +107,54 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+def _portal_link(interview: CompetencyInterview) -> str:
+    return f"/portal/interviews/{interview.pk}/"
+
+
+def _admin_link(interview: CompetencyInterview) -> str:
+    return f"/admin/interviews/competencyinterview/{interview.pk}/change/"
+
+
+def _slot_text(slot: InterviewSlot | None) -> str:
+    if slot is None:
+        return ""
+    start, end = timezone.localtime(slot.starts_at), timezone.localtime(slot.ends_at)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+def _booked_slot(interview: CompetencyInterview) -> InterviewSlot | None:
+    return InterviewSlot.objects.filter(interview=interview).first()
+
+
+def _notify_scheduled(interview: CompetencyInterview, slot: InterviewSlot | None) -> None:
+    """The meeting number is out: tell the listener, and the panel if it is named yet (a panel
+    named later is told by panel_set). Keyed by the number, so each is told once."""
+    context = {"slot": _slot_text(slot), "meeting_number": interview.meeting_number}
+    notify(
+        recipients=[interview.listener.user],
+        kind="listener.interview_scheduled",
+        template="interview_scheduled",
+        context=context,
+        link=_portal_link(interview),
+        dedupe_key=f"interview_scheduled:{interview.pk}:{interview.meeting_number}",
+    )
+    _notify_panel(interview, slot)
+
+
+def _notify_panel(interview: CompetencyInterview, slot: InterviewSlot | None) -> None:
+    members = [m for m in [interview.main_interviewer, *interview.observers.all()] if m is not None]
+    if not members or not interview.meeting_number:
+        return
+    notify(
+        recipients=members,
+        kind="staff.interview_scheduled",
+        template="interview_panel_scheduled",
+        context={"number": interview.pk, "slot": _slot_text(slot), "meeting_number": interview.meeting_number},
+        link=_admin_link(interview),
+        dedupe_key=f"interview_panel:{interview.pk}:{interview.meeting_number}",
+    )
+
+
 def _new_meeting_number() -> str:
     for _attempt in range(20):
         digits = f"{secrets.randbelow(10**9):09d}"
@@ -122,13 +171,18 @@ def _new_meeting_number() -> str:
 def interview_request(
     *, listener: ListenerProfile, reason: str, actor: User, complaint: Complaint | None = None
 ) -> CompetencyInterview:
-    """Open a competency interview for a listener (one open request per complaint)."""
-    if complaint is not None:
-        existing = CompetencyInterview.objects.filter(
-            listener=listener, complaint=complaint, state=InterviewState.REQUESTED
-        ).first()
-        if existing is not None:
-            return existing
+    """Open a competency interview for a listener, or return the one already open for the same
+    complaint (or, without a complaint, the listener's open one without a complaint): a measure
+    applied twice, or two supervisors at once, never opens a second interview. The listener's
+    row is locked so concurrent requests queue behind each other."""
+    listener_get_for_update(listener.pk)
+    existing = (
+        CompetencyInterview.objects.filter(listener=listener, complaint=complaint, state__in=OPEN_STATES)
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
     return CompetencyInterview.objects.create(listener=listener, complaint=complaint, reason=reason, requested_by=actor)
 
 
@@ -141,6 +195,14 @@ def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) ->
         raise ValidationError(_("该面试已不在“已提出”状态。"))
     locked.open_scheduling()
     locked.save(update_fields=["state"])
+    notify(
+        recipients=[locked.listener.user],
+        kind="listener.interview_scheduling",
+        template="interview_scheduling_open",
+        context={"lead_hours": int(CASE_REPORT_LEAD.total_seconds() // 3600)},
+        link=_portal_link(locked),
+        dedupe_key=f"interview_scheduling:{locked.pk}",
+    )
     return locked
 
 
@@ -197,11 +259,13 @@ def interview_book(*, interview: CompetencyInterview, slot: InterviewSlot, actor
             subject=locked,
             kind=DeadlineKind.CASE_REPORT,
             label=_("面试个案报告"),
-            link="/portal/interviews/",
+            link=_portal_link(locked),
             owner=locked.listener.user,
             due_at=slot.starts_at - CASE_REPORT_LEAD,
         )
     locked.save(update_fields=["state", "meeting_number"])
+    if has_report:
+        _notify_scheduled(locked, slot)
     return locked
 
 
@@ -232,6 +296,7 @@ def material_upload(
             locked.confirm()
             locked.meeting_number = _new_meeting_number()
             locked.save(update_fields=["state", "meeting_number"])
+            _notify_scheduled(locked, _booked_slot(locked))
     return material
 
 
@@ -275,6 +340,9 @@ def panel_set(
     locked.save(update_fields=["main_interviewer"])
     locked.observers.set(observer_list)
     deadline_set_owner(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT], owner=main_interviewer)
+    if locked.state == InterviewState.SCHEDULED:
+        # Already scheduled: whoever is newly on the panel learns the meeting number now.
+        _notify_panel(locked, _booked_slot(locked))
     return locked
 
 
@@ -325,14 +393,36 @@ def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> Co
 
 @transaction.atomic
 def interview_cancel(*, interview: CompetencyInterview, actor: User | None = None) -> CompetencyInterview:
-    """Cancel an interview that has not taken place; its slot is freed and its deadlines cancelled.
-    A no-op on an interview already past that point."""
+    """Cancel an interview that has not taken place; its slot is freed, its deadlines cancelled and
+    the listener told (and the panel, once it had the meeting number). A no-op on an interview
+    already past that point."""
     locked = interview_get_for_update(interview.pk)
     if locked.state in OPEN_STATES:
+        slot = _booked_slot(locked)
+        was_scheduled = locked.state == InterviewState.SCHEDULED
         locked.cancel()
         locked.save(update_fields=["state"])
         InterviewSlot.objects.filter(interview=locked).update(interview=None)
         deadline_cancel(subject=locked)
+        context = {"slot": _slot_text(slot), "number": locked.pk}
+        notify(
+            recipients=[locked.listener.user],
+            kind="listener.interview_cancelled",
+            template="interview_cancelled",
+            context=context,
+            link=_portal_link(locked),
+            dedupe_key=f"interview_cancelled:{locked.pk}",
+        )
+        if was_scheduled:
+            panel = [m for m in [locked.main_interviewer, *locked.observers.all()] if m is not None]
+            notify(
+                recipients=panel,
+                kind="staff.interview_cancelled",
+                template="interview_panel_cancelled",
+                context=context,
+                link=_admin_link(locked),
+                dedupe_key=f"interview_panel_cancelled:{locked.pk}",
+            )
     return locked
 
 
@@ -435,8 +525,9 @@ def interview_send_result(
     ≥ 70: keeps practising with an improvement plan. 60 ≤ total < 70: keeps practising but is
     hidden (or, if a supervisor picks, suspended or returned to internship) until every plan item
     is verified. < 60: delisted, may reapply six months later. Each status change is recorded with
-    this interview as its source. The total is in the email only when ``show_total`` (default
-    setting ``INTERVIEW_RESULT_SHOWS_TOTAL``) says so.
+    this interview as its source. The total is shown to the listener (email and portal) only when
+    ``show_total`` (default: setting ``INTERVIEW_RESULT_SHOWS_TOTAL``) says so; the choice is
+    stored on the interview as ``total_shown``.
     """
     locked = interview_get_for_update(interview.pk)
     _require_panel_lead(locked, actor)
@@ -480,12 +571,15 @@ def interview_send_result(
             actor=actor,
             source=locked,
         )
+    if show_total is None:
+        show_total = settings.INTERVIEW_RESULT_SHOWS_TOTAL
     locked.send_result()
     locked.result_sent_at = now
-    locked.save(update_fields=["state", "band", "interim_status", "result_sent_at", "eligible_to_reapply_at"])
+    locked.total_shown = bool(show_total)
+    locked.save(
+        update_fields=["state", "band", "interim_status", "result_sent_at", "eligible_to_reapply_at", "total_shown"]
+    )
     deadline_meet(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT])
-    if show_total is None:
-        show_total = getattr(settings, "INTERVIEW_RESULT_SHOWS_TOTAL", False)
     reapply = locked.eligible_to_reapply_at
     notify(
         recipients=[listener.user],
@@ -495,12 +589,12 @@ def interview_send_result(
             "band": str(band.label),
             "band_code": str(band),
             "feedback": locked.feedback,
-            "total": str(locked.total_score) if show_total else "",
+            "total": str(locked.total_score) if locked.total_shown else "",
             "plan": [f"{item.get_kind_display()}：{item.description}" for item in plan],
             "reapply_on": date_format(timezone.localtime(reapply), "Y-m-d") if reapply else "",
             "interim_status": str(ListenerStatus(interim_status).label) if band == Band.CONDITIONAL else "",
         },
-        link="/portal/interviews/",
+        link=_portal_link(locked),
         dedupe_key=f"interview_result:{locked.pk}",
     )
     return locked
@@ -510,16 +604,25 @@ def interview_send_result(
 
 
 @transaction.atomic
-def plan_item_submit(*, item: InterviewPlanItem, note: str, actor: User) -> InterviewPlanItem:
-    """The listener says an item is done, with a note for the reviewer."""
+def plan_item_submit(
+    *, item: InterviewPlanItem, note: str, actor: User, upload: UploadedFile | None = None
+) -> InterviewPlanItem:
+    """The listener says an item is done, with a note, a proof file, or both (one is required).
+    A resubmission before verification replaces the note, and the file when a new one comes."""
     locked = plan_item_get_for_update(item.pk)
     _require_listener(locked.interview, actor)
     if locked.state == PlanItemState.VERIFIED:
         raise ValidationError(_("该改进计划项已核实。"))
-    if not note.strip():
-        raise ValidationError({"note": [_("请说明完成情况。")]})
-    locked.state, locked.completion_note, locked.submitted_at = PlanItemState.SUBMITTED, note, timezone.now()
-    locked.save(update_fields=["state", "completion_note", "submitted_at"])
+    if not note.strip() and upload is None:
+        raise ValidationError({"note": [_("请说明完成情况，或上传证明文件。")]})
+    if upload is not None:
+        locked.evidence_type = validate_evidence_file(upload, field="evidence")
+        locked.evidence.save("evidence", upload, save=False)
+        locked.evidence_name = safe_filename(upload.name or "")
+    locked.state, locked.completion_note, locked.submitted_at = PlanItemState.SUBMITTED, note.strip(), timezone.now()
+    locked.save(
+        update_fields=["state", "completion_note", "submitted_at", "evidence", "evidence_name", "evidence_type"]
+    )
     return locked
 
 

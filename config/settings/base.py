@@ -260,6 +260,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 SUPERVISION_AUDITS_PER_LISTENER = env.int("SUPERVISION_AUDITS_PER_LISTENER", default=2)
 # Archived cases older than this have their personal data anonymised (the statistics stay).
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=3)
+# Whether a competency interview's result tells the listener the total as well as the band and
+# feedback; the choice is stored on each interview when its result is sent.
+INTERVIEW_RESULT_SHOWS_TOTAL = env.bool("INTERVIEW_RESULT_SHOWS_TOTAL", default=True)
 
 # --- logging: never log request bodies (they may carry identity data) ---------
 LOGGING = {

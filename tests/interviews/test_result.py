@@ -158,9 +158,10 @@ def test_reapply_date_on_the_31st_falls_on_the_last_day_of_the_month():
     assert add_months(moment, 6) == datetime(2027, 2, 28, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def test_the_listener_is_emailed_the_band_and_feedback_but_not_the_total_by_default(
-    clock, interview, supervisor, reviewer, observer, django_capture_on_commit_callbacks
+def test_the_listener_is_emailed_the_band_and_feedback_but_not_the_total_when_the_setting_is_off(
+    clock, interview, supervisor, reviewer, observer, django_capture_on_commit_callbacks, settings
 ):
+    settings.INTERVIEW_RESULT_SHOWS_TOTAL = False
     done = scored(interview, supervisor, reviewer, observer, clock, 6)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,6 +174,7 @@ def test_the_listener_is_emailed_the_band_and_feedback_but_not_the_total_by_defa
     assert "整体反馈。" in message.body
     assert "60.00" not in message.body
     assert "&" not in message.body
+    assert CompetencyInterview.objects.get(pk=interview.pk).total_shown is False
 
 
 def test_the_total_is_emailed_when_the_flag_says_so(
@@ -184,3 +186,16 @@ def test_the_total_is_emailed_when_the_flag_says_so(
         interview_send_result(interview=done, actor=reviewer, show_total=True)
 
     assert "70.00 / 100" in mail.outbox[-1].body
+    assert CompetencyInterview.objects.get(pk=interview.pk).total_shown is True
+
+
+def test_by_default_the_total_is_emailed_and_the_choice_is_stored(
+    clock, interview, supervisor, reviewer, observer, django_capture_on_commit_callbacks
+):
+    done = scored(interview, supervisor, reviewer, observer, clock, 7)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        interview_send_result(interview=done, actor=reviewer)
+
+    assert "70.00 / 100" in mail.outbox[-1].body
+    assert CompetencyInterview.objects.get(pk=interview.pk).total_shown is True
