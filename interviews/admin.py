@@ -1,39 +1,99 @@
 """Interviews in the admin for supervisors and reviewers: a thin edge over interviews.services.
 
-State, scores and materials are read-only here; slots are published, panels set and plan items
-verified through their services.
+State, scores and materials are read-only here; slots are published, panels set, interviews moved
+along (open scheduling, held, no-show, scored, result sent) and plan items verified through their
+services, each from its own page. A page's button shows on the change page only to someone the
+service would let act, and only in a state the service accepts; anyone else gets a 403.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
+from core.audit import access_log_write
+from core.downloads import private_download
+from listeners.models import ListenerStatus
 
 from .models import (
+    INTERIM_STATUSES,
     OPEN_STATES,
+    Band,
     CompetencyInterview,
     InterviewMaterial,
     InterviewPlanItem,
     InterviewScore,
     InterviewSlot,
+    InterviewState,
+    PlanItemKind,
     ScoringArea,
     ScoringItem,
 )
-from .services import panel_set, plan_item_verify, slot_publish
+from .selectors import rubric_items
+from .services import (
+    PLAN_DESCRIPTIONS,
+    REAPPLY_AFTER_MONTHS,
+    band_for,
+    interview_hold,
+    interview_mark_no_show,
+    interview_open_scheduling,
+    interview_score,
+    interview_send_result,
+    panel_set,
+    plan_item_verify,
+    slot_publish,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _is_supervisor(user: User) -> bool:
+    return user.is_superuser or user.has_role(Role.SUPERVISOR)
+
+
+def _leads(user: User, interview: CompetencyInterview) -> bool:
+    """The main interviewer or a supervisor: who may hold, mark no-show, score and send the result."""
+    return _is_supervisor(user) or interview.main_interviewer_id == user.pk
+
+
+def _may_see_plan_evidence(user: User, interview: CompetencyInterview) -> bool:
+    """Those who may verify plan items (supervisors, reviewers) and the interview's panel."""
+    return (
+        _is_supervisor(user)
+        or user.has_role(Role.REVIEWER)
+        or interview.main_interviewer_id == user.pk
+        or interview.observers.filter(pk=user.pk).exists()
+    )
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The POST data on a POST (even an empty one), None on a GET: a confirm form has no fields."""
+    return request.POST if request.method == "POST" else None
+
+
+def _plan_evidence_link(item: InterviewPlanItem) -> str:
+    if not item.evidence_name:
+        return "—"
+    url = reverse("admin:interviews_competencyinterview_plan_evidence", args=[item.interview_id, item.pk])
+    return format_html('<a href="{}">{}</a>', url, item.evidence_name)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -67,8 +127,12 @@ class ScoreInline(ReadOnlyInline):
 
 class PlanItemInline(ReadOnlyInline):
     model = InterviewPlanItem
-    fields = ["kind", "state", "due_at", "completion_note", "verified_by", "verified_at"]
-    readonly_fields = ["kind", "state", "due_at", "completion_note", "verified_by", "verified_at"]
+    fields = ["kind", "state", "due_at", "completion_note", "evidence_link", "verified_by", "verified_at"]
+    readonly_fields = ["kind", "state", "due_at", "completion_note", "evidence_link", "verified_by", "verified_at"]
+
+    @admin.display(description=gettext_lazy("完成证明"))
+    def evidence_link(self, obj: InterviewPlanItem) -> str:
+        return _plan_evidence_link(obj)
 
 
 def _staff() -> QuerySet[User]:
@@ -91,6 +155,101 @@ class PanelForm(forms.Form):
         self.fields["observers"].queryset = _staff()  # type: ignore[attr-defined]
 
 
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the POST itself is the confirmation."""
+
+
+def _local_datetime_field(label: StrOrPromise) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class HoldForm(forms.Form):
+    started_at = _local_datetime_field(gettext_lazy("面试开始"))
+    ended_at = _local_datetime_field(gettext_lazy("面试结束"))
+
+
+class ScoreForm(forms.Form):
+    """A score and a comment for every rubric item (``score_<code>``, ``comment_<code>``), and the
+    written feedback. The ranges come from the rubric; interview_score checks them again."""
+
+    feedback = forms.CharField(
+        label=gettext_lazy("给倾听师的总体反馈"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=gettext_lazy("倾听师会在结果通知和门户中看到这段反馈。"),
+    )
+
+    def __init__(self, *args: Any, items: list[ScoringItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[f"score_{item.code}"] = forms.DecimalField(
+                label=gettext_lazy("得分（0–%(max)s）") % {"max": item.max_score.normalize()},
+                min_value=Decimal(0),
+                max_value=item.max_score,
+                max_digits=5,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"step": "0.5"}),
+            )
+            self.fields[f"comment_{item.code}"] = forms.CharField(
+                label=gettext_lazy("评语"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80})
+            )
+
+    def areas(self) -> list[tuple[ScoringArea, list[tuple[ScoringItem, forms.BoundField, forms.BoundField]]]]:
+        """Items grouped under their area, in rubric order, for the template."""
+        grouped: dict[int, tuple[ScoringArea, list]] = {}
+        for item in self.items:
+            _area, rows = grouped.setdefault(item.area_id, (item.area, []))
+            rows.append((item, self[f"score_{item.code}"], self[f"comment_{item.code}"]))
+        return list(grouped.values())
+
+    def scores(self) -> dict[str, tuple[Decimal, str]]:
+        data = self.cleaned_data
+        return {i.code: (data[f"score_{i.code}"], data[f"comment_{i.code}"]) for i in self.items}
+
+    def field_for(self, key: str) -> str | None:
+        """Where a service error keyed by item code, ``feedback`` or ``__all__`` belongs."""
+        if key in self.fields:
+            return key
+        if f"score_{key}" in self.fields:
+            return f"score_{key}"
+        return None
+
+
+class SendResultForm(forms.Form):
+    show_total = forms.BooleanField(label=gettext_lazy("在结果中告诉倾听师总分"), required=False)
+    interim_status = forms.ChoiceField(
+        label=gettext_lazy("改进期间的状态"),
+        choices=[],
+        help_text=gettext_lazy("60–70 分：改进计划全部核实前倾听师的状态。只有督导可以选择隐藏以外的状态。"),
+    )
+
+    def __init__(self, *args: Any, conditional: bool, supervisor: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["show_total"].initial = settings.INTERVIEW_RESULT_SHOWS_TOTAL
+        if not conditional:
+            del self.fields["interim_status"]
+            return
+        statuses = INTERIM_STATUSES if supervisor else [ListenerStatus.HIDDEN]
+        field = self.fields["interim_status"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(s.value, s.label) for s in statuses]
+        field.initial = ListenerStatus.HIDDEN.value
+
+
+# name, button text, states the service accepts, who may act.
+STAFF_ACTIONS: list[tuple[str, StrOrPromise, list[str], Callable[[User, CompetencyInterview], bool]]] = [
+    ("open_scheduling", gettext_lazy("开放预约"), [InterviewState.REQUESTED], lambda u, _i: _is_supervisor(u)),
+    ("hold", gettext_lazy("记录为已面试"), [InterviewState.SCHEDULED], _leads),
+    ("no_show", gettext_lazy("记为未出席"), [InterviewState.SCHEDULED], _leads),
+    ("score", gettext_lazy("评分"), [InterviewState.HELD], _leads),
+    ("send_result", gettext_lazy("发送结果"), [InterviewState.SCORED], _leads),
+]
+ACTIONS_BY_NAME = {a[0]: a for a in STAFF_ACTIONS}
+
+
 @admin.register(CompetencyInterview)
 class CompetencyInterviewAdmin(admin.ModelAdmin):
     list_display = ["listener", "state", "slot_time", "main_interviewer", "total_score", "band", "created_at"]
@@ -109,6 +268,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
         "main_interviewer",
         "observer_names",
         "panel_link",
+        "staff_actions",
         "held_started_at",
         "held_ended_at",
         "total_score",
@@ -118,6 +278,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
         "band",
         "interim_status",
         "result_sent_at",
+        "total_shown",
         "eligible_to_reapply_at",
     ]
     exclude = ["observers"]
@@ -132,6 +293,13 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CompetencyInterview]:
         return super().get_queryset(request).prefetch_related("observers")
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The readonly displays below only get the object: they read who is looking from it.
+            obj._viewer = request.user
+        return obj
+
     @admin.display(description=gettext_lazy("面试时段"))
     def slot_time(self, obj: CompetencyInterview) -> str:
         slot = getattr(obj, "slot", None)
@@ -143,20 +311,240 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("面试小组"))
     def panel_link(self, obj: CompetencyInterview) -> str:
-        if obj.state not in OPEN_STATES:
+        viewer = getattr(obj, "_viewer", None)
+        if obj.state not in OPEN_STATES or not (isinstance(viewer, User) and _is_supervisor(viewer)):
             return "—"
         url = reverse("admin:interviews_competencyinterview_panel", args=[obj.pk])
         return format_html('<a class="button" href="{}">{}</a>', url, _("设置面试小组"))
 
+    @admin.display(description=gettext_lazy("操作"))
+    def staff_actions(self, obj: CompetencyInterview) -> str:
+        viewer = getattr(obj, "_viewer", None)
+        if not isinstance(viewer, User):
+            return "—"
+        links = [
+            (reverse(f"admin:interviews_competencyinterview_{name}", args=[obj.pk]), name, label)
+            for name, label, states, allowed in STAFF_ACTIONS
+            if obj.state in states and allowed(viewer, obj)
+        ]
+        if not links:
+            return "—"
+        return format_html_join(" ", '<a class="button" href="{}" data-action="{}">{}</a>', links)
+
     def get_urls(self) -> list:
+        views: list[tuple[str, Callable[..., HttpResponse]]] = [
+            ("panel", self.panel_view),
+            ("open_scheduling", self.open_scheduling_view),
+            ("hold", self.hold_view),
+            ("no_show", self.no_show_view),
+            ("score", self.score_view),
+            ("send_result", self.send_result_view),
+        ]
         return [
+            *(
+                path(
+                    f"<path:object_id>/{name.replace('_', '-')}/",
+                    self.admin_site.admin_view(view),
+                    name=f"interviews_competencyinterview_{name}",
+                )
+                for name, view in views
+            ),
             path(
-                "<path:object_id>/panel/",
-                self.admin_site.admin_view(self.panel_view),
-                name="interviews_competencyinterview_panel",
+                "<path:object_id>/plan/<int:item_pk>/evidence/",
+                self.admin_site.admin_view(self.plan_evidence_view),
+                name="interviews_competencyinterview_plan_evidence",
             ),
             *super().get_urls(),
         ]
+
+    # --- the staff pages -------------------------------------------------------------------------
+
+    def _change_url(self, interview: CompetencyInterview) -> str:
+        return reverse("admin:interviews_competencyinterview_change", args=[interview.pk])
+
+    def _acting(self, request: HttpRequest, object_id: str, action: str) -> tuple[CompetencyInterview, User]:
+        """The interview and the user, once the user may take ``action`` on it (else 403)."""
+        interview = self.get_object(request, unquote(object_id))
+        if interview is None:
+            raise Http404
+        user = request.user
+        assert isinstance(user, User)
+        _name, _label, _states, allowed = ACTIONS_BY_NAME[action]
+        if not allowed(user, interview):
+            raise PermissionDenied
+        return interview, user
+
+    def _state_refused(self, request: HttpRequest, interview: CompetencyInterview, action: str) -> bool:
+        if interview.state in ACTIONS_BY_NAME[action][2]:
+            return False
+        messages.error(
+            request, _("面试当前状态为“%(state)s”，不能进行这项操作。") % {"state": interview.get_state_display()}
+        )
+        return True
+
+    def _page(
+        self, request: HttpRequest, interview: CompetencyInterview, template: str, **extra: Any
+    ) -> TemplateResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "interview": interview, **extra}
+        return TemplateResponse(request, f"admin/interviews/competencyinterview/{template}", context)
+
+    def _call(self, form: forms.Form, service: Callable[..., CompetencyInterview], **kwargs: Any) -> Any:
+        """Call the service; its ValidationError lands on the form (by field, else above it) and
+        the result is None. ScoreForm places item-keyed errors itself."""
+        try:
+            return service(**kwargs)
+        except ValidationError as exc:
+            field_for = getattr(form, "field_for", lambda key: key if key in form.fields else None)
+            if hasattr(exc, "error_dict"):
+                for key, errors in exc.message_dict.items():
+                    form.add_error(field_for(key), errors)
+            else:
+                form.add_error(None, exc.messages)
+            return None
+
+    def open_scheduling_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "open_scheduling")
+        if self._state_refused(request, interview, "open_scheduling"):
+            return HttpResponseRedirect(self._change_url(interview))
+        form = ConfirmForm(_posted(request))
+        if form.is_valid() and self._call(form, interview_open_scheduling, interview=interview, actor=user):
+            messages.success(request, _("已开放预约，倾听师会收到预约面试时段的通知。"))
+            return HttpResponseRedirect(self._change_url(interview))
+        return self._page(
+            request,
+            interview,
+            "action.html",
+            form=form,
+            title=_("开放预约"),
+            explanation=_("开放后，倾听师会收到通知，可以在门户中选择一个已发布的面试时段。"),
+            submit=_("确认开放预约"),
+        )
+
+    def hold_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "hold")
+        if self._state_refused(request, interview, "hold"):
+            return HttpResponseRedirect(self._change_url(interview))
+        slot = InterviewSlot.objects.filter(interview=interview).first()
+        initial = (
+            {"started_at": timezone.localtime(slot.starts_at), "ended_at": timezone.localtime(slot.ends_at)}
+            if slot
+            else {}
+        )
+        form = HoldForm(_posted(request), initial=initial)
+        if form.is_valid() and self._call(
+            form,
+            interview_hold,
+            interview=interview,
+            started_at=form.cleaned_data["started_at"],
+            ended_at=form.cleaned_data["ended_at"],
+            actor=user,
+        ):
+            messages.success(request, _("已记录面试，结果与反馈须在一周内发出。"))
+            return HttpResponseRedirect(self._change_url(interview))
+        return self._page(
+            request,
+            interview,
+            "action.html",
+            form=form,
+            title=_("记录为已面试"),
+            explanation=_("请填写面试的实际开始和结束时间，面试时长须在 40 至 60 分钟之间。"),
+            submit=_("记录为已面试"),
+        )
+
+    def no_show_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "no_show")
+        if self._state_refused(request, interview, "no_show"):
+            return HttpResponseRedirect(self._change_url(interview))
+        form = ConfirmForm(_posted(request))
+        if form.is_valid() and self._call(form, interview_mark_no_show, interview=interview, actor=user):
+            messages.success(request, _("已记为未出席。"))
+            return HttpResponseRedirect(self._change_url(interview))
+        return self._page(
+            request,
+            interview,
+            "action.html",
+            form=form,
+            title=_("记为未出席"),
+            explanation=_("倾听师没有按时参加面试。记为未出席后，这次面试结束，相关期限一并取消。"),
+            submit=_("确认记为未出席"),
+        )
+
+    def score_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "score")
+        if self._state_refused(request, interview, "score"):
+            return HttpResponseRedirect(self._change_url(interview))
+        form = ScoreForm(_posted(request), items=list(rubric_items()))
+        scored = form.is_valid() and self._call(
+            form,
+            interview_score,
+            interview=interview,
+            scores=form.scores(),
+            feedback=form.cleaned_data["feedback"],
+            actor=user,
+        )
+        if scored and scored.total_score is not None:
+            total = scored.total_score
+            messages.success(
+                request,
+                _("评分已保存：总分 %(total)s，对应结果：%(band)s。") % {"total": total, "band": band_for(total).label},
+            )
+            return HttpResponseRedirect(self._change_url(interview))
+        return self._page(request, interview, "score.html", form=form, title=_("面试评分"))
+
+    def send_result_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "send_result")
+        if self._state_refused(request, interview, "send_result"):
+            return HttpResponseRedirect(self._change_url(interview))
+        total = interview.total_score
+        assert total is not None
+        band = band_for(total)
+        form = SendResultForm(_posted(request), conditional=band == Band.CONDITIONAL, supervisor=_is_supervisor(user))
+        if form.is_valid():
+            data = form.cleaned_data
+            options = {"interim_status": data["interim_status"]} if "interim_status" in data else {}
+            if self._call(
+                form, interview_send_result, interview=interview, actor=user, show_total=data["show_total"], **options
+            ):
+                messages.success(request, _("结果已发送给倾听师。"))
+                return HttpResponseRedirect(self._change_url(interview))
+        plan = (
+            [(PlanItemKind(kind).label, text) for kind, text in PLAN_DESCRIPTIONS.items()] if band != Band.FAIL else []
+        )
+        return self._page(
+            request,
+            interview,
+            "send_result.html",
+            form=form,
+            title=_("发送面试结果"),
+            total=total,
+            band=band,
+            plan=plan,
+            reapply_months=REAPPLY_AFTER_MONTHS if band == Band.FAIL else None,
+        )
+
+    def plan_evidence_view(self, request: HttpRequest, object_id: str, item_pk: int) -> FileResponse:
+        """A plan item's proof file, for those who may verify it; logged, as it may be health data."""
+        interview = self.get_object(request, unquote(object_id))
+        if interview is None:
+            raise Http404
+        user = request.user
+        assert isinstance(user, User)
+        if not _may_see_plan_evidence(user, interview):
+            raise PermissionDenied
+        item = InterviewPlanItem.objects.filter(interview=interview, pk=item_pk).first()
+        if item is None or not item.evidence:
+            raise Http404
+        access_log_write(
+            actor=user,
+            obj=item,
+            field="evidence",
+            reason=_("核实改进计划项"),
+            action="download",
+            request=request,
+        )
+        return private_download(
+            item.evidence, filename=item.evidence_name or "evidence", content_type=item.evidence_type
+        )
 
     def panel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         interview = self.get_object(request, unquote(object_id))
@@ -227,8 +615,17 @@ class InterviewSlotAdmin(admin.ModelAdmin):
 class InterviewPlanItemAdmin(admin.ModelAdmin):
     list_display = ["interview", "kind", "state", "due_at", "verified_by"]
     list_filter = ["state", "kind"]
-    readonly_fields = [f.name for f in InterviewPlanItem._meta.fields]
+    # The evidence file is served only by the permission-checked view, never by its storage URL.
+    readonly_fields = [
+        *(f.name for f in InterviewPlanItem._meta.fields if f.name not in ("evidence", "evidence_type")),
+        "evidence_link",
+    ]
+    exclude = ["evidence", "evidence_type"]
     actions = ["verify"]
+
+    @admin.display(description=gettext_lazy("完成证明"))
+    def evidence_link(self, obj: InterviewPlanItem) -> str:
+        return _plan_evidence_link(obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
