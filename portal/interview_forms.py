@@ -43,8 +43,16 @@ class MaterialForm(forms.Form):
 
 
 class PlanSubmitForm(forms.Form):
+    """A note, a proof file, or both; plan_item_submit says when neither came."""
+
     note = forms.CharField(
         label=_("完成说明"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("请写明完成的时间、内容和相关记录，工作人员会据此核实。"),
+    )
+    evidence = forms.FileField(
+        label=_("完成证明"),
+        required=False,
+        help_text=_("可上传 PDF、图片或音频文件，不超过 10 MB。"),
     )

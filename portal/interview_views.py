@@ -3,18 +3,18 @@
 A thin edge over interviews.services: each POST validates its form and calls one service. A
 service's ValidationError goes next to the field it names (the 48-hour case-report rule lands on
 the slot choice), a refusal becomes a message, and an interview of another listener is a 404. The
-band, feedback and plan appear only once the result has been sent; the total only when the
-setting ``INTERVIEW_RESULT_SHOWS_TOTAL`` says so.
+band, feedback and plan appear only once the result has been sent; the total only when it was
+shown with the result (``total_shown``, fixed when the result was sent). A plan item's proof file
+is served only to its listener, through ``private_download``.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.typing import AuthedHttpRequest
+from core.downloads import private_download
 from evaluations.forms import add_service_errors
 from interviews.models import (
     OPEN_STATES,
@@ -137,9 +138,14 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 item = next((p for p in interview.plan_items.all() if str(p.pk) == request.POST.get("item")), None)
                 if item is None or item.state == PlanItemState.VERIFIED:
                     raise Http404
-                form = plan_forms[item.pk] = PlanSubmitForm(request.POST, prefix=f"p{item.pk}")
+                form = plan_forms[item.pk] = PlanSubmitForm(request.POST, request.FILES, prefix=f"p{item.pk}")
                 if form.is_valid():
-                    plan_item_submit(item=item, note=form.cleaned_data["note"], actor=request.user)
+                    plan_item_submit(
+                        item=item,
+                        note=form.cleaned_data["note"],
+                        upload=form.cleaned_data["evidence"],
+                        actor=request.user,
+                    )
                     done = _("已提交，工作人员核实后会通知您。")
             else:
                 messages.error(request, _("这项操作现在不能进行，请刷新页面后再试。"))
@@ -174,7 +180,7 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "case_report_due": slot.starts_at - CASE_REPORT_LEAD if slot else None,
         "show_meeting": interview.state in MEETING_STATES and bool(interview.meeting_number),
         "result_sent": result_sent,
-        "show_total": result_sent and bool(getattr(settings, "INTERVIEW_RESULT_SHOWS_TOTAL", False)),
+        "show_total": result_sent and interview.total_shown,
         "interim_status": ListenerStatus(interview.interim_status).label if interview.interim_status else "",
         "plan_items": [
             (
@@ -186,3 +192,15 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "portal/interview_detail.html", context)
+
+
+@login_required
+@require_GET
+def plan_item_evidence(request: AuthedHttpRequest, pk: int, item_pk: int) -> FileResponse:
+    """The proof file of one of this listener's plan items; anyone else's is a 404."""
+    listener = _listener(request)
+    interview = interview_get(listener, pk)
+    item = next((p for p in interview.plan_items.all() if p.pk == item_pk), None)
+    if item is None or not item.evidence:
+        raise Http404
+    return private_download(item.evidence, filename=item.evidence_name or "evidence", content_type=item.evidence_type)

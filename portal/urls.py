@@ -17,4 +17,9 @@ from . import interview_views  # noqa: E402
 urlpatterns += [
     path("portal/interviews/", interview_views.interview_list, name="interviews"),
     path("portal/interviews/<int:pk>/", interview_views.interview_detail, name="interview"),
+    path(
+        "portal/interviews/<int:pk>/plan/<int:item_pk>/evidence/",
+        interview_views.plan_item_evidence,
+        name="interview_plan_evidence",
+    ),
 ]

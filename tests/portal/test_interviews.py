@@ -8,7 +8,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from core.models import AccessLog
 from interviews.models import (
     CompetencyInterview,
     InterviewMaterial,
@@ -211,7 +213,7 @@ def test_a_missing_file_is_a_field_error(client, interview):
 # --- the result -----------------------------------------------------------------------------------
 
 
-def test_the_result_shows_only_once_sent_and_the_total_only_when_the_setting_says_so(
+def test_the_result_shows_only_once_sent_and_not_the_total_when_it_was_sent_without(
     clock, interview, supervisor, reviewer, observer, settings
 ):
     client = signed_in_client(interview.listener.user)
@@ -222,18 +224,29 @@ def test_the_result_shows_only_once_sent_and_the_total_only_when_the_setting_say
     assert "整体反馈。" not in before
     assert "结果会在一周内通知您" in before
 
-    interview_send_result(interview=done, actor=reviewer)
     settings.INTERVIEW_RESULT_SHOWS_TOTAL = False
-    after = client.get(url(interview))
-    page = after.content.decode()
+    interview_send_result(interview=done, actor=reviewer)
+    page = client.get(url(interview)).content.decode()
     assert 'data-testid="band"' in page
     assert "合格：继续执业" in page
     assert "整体反馈。" in page
     assert 'data-testid="total"' not in page
     assert page.count('data-testid="plan-item"') == 3
 
+    # What the listener was told stays as it was when the setting changes later.
     settings.INTERVIEW_RESULT_SHOWS_TOTAL = True
-    assert "总分：70.00" in client.get(url(interview)).content.decode()
+    assert 'data-testid="total"' not in client.get(url(interview)).content.decode()
+
+
+def test_the_total_is_shown_when_the_result_was_sent_with_it(clock, interview, supervisor, reviewer, observer):
+    client = signed_in_client(interview.listener.user)
+    done = scored(interview, supervisor, reviewer, observer, clock, 7)
+
+    interview_send_result(interview=done, actor=reviewer, show_total=True)
+
+    page = client.get(url(interview)).content.decode()
+    assert "总分：70.00" in page
+    assert "整体反馈。" in page
 
 
 def test_a_plan_item_is_submitted_and_then_shown_as_verified(clock, interview, supervisor, reviewer, observer):
@@ -285,3 +298,130 @@ def test_the_detail_page_query_count_is_bounded(clock, interview, supervisor, re
         assert client.get(url(interview)).status_code == 200
 
     assert len(ctx.captured_queries) <= 15
+
+
+# --- plan evidence ----------------------------------------------------------------------------------
+
+
+def _plan_item(clock, interview, supervisor, reviewer, observer):
+    done = scored(interview, supervisor, reviewer, observer, clock, 7)
+    interview_send_result(interview=done, actor=reviewer)
+    return InterviewPlanItem.objects.filter(interview=interview).order_by("due_at", "id").first()
+
+
+def submit_evidence(client, interview, item, content=PDF, name="督导记录.pdf", note=""):
+    return client.post(
+        url(interview),
+        {
+            "action": "plan_submit",
+            "item": item.pk,
+            f"p{item.pk}-note": note,
+            f"p{item.pk}-evidence": SimpleUploadedFile(name, content, content_type="application/pdf"),
+        },
+    )
+
+
+def evidence_url(interview, item):
+    return f"/portal/interviews/{interview.pk}/plan/{item.pk}/evidence/"
+
+
+def test_the_plan_form_takes_a_file(clock, interview, supervisor, reviewer, observer):
+    _plan_item(clock, interview, supervisor, reviewer, observer)
+
+    page = signed_in_client(interview.listener.user).get(url(interview)).content.decode()
+
+    assert 'enctype="multipart/form-data"' in page
+    assert "-evidence" in page
+
+
+def test_a_plan_item_is_submitted_with_a_file_alone_and_the_listener_can_download_it(
+    clock, interview, supervisor, reviewer, observer
+):
+    item = _plan_item(clock, interview, supervisor, reviewer, observer)
+    client = signed_in_client(interview.listener.user)
+
+    response = submit_evidence(client, interview, item)
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.state == PlanItemState.SUBMITTED
+    assert item.evidence_name == "督导记录.pdf"
+    assert item.evidence_type == "application/pdf"
+    assert "督导记录.pdf" not in item.evidence.name  # stored under a random name
+    page = client.get(url(interview)).content.decode()
+    assert evidence_url(interview, item) in page
+    download = client.get(evidence_url(interview, item))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert download["Content-Disposition"].startswith("attachment")
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_file_that_is_not_accepted_is_refused_next_to_the_evidence_field(
+    clock, interview, supervisor, reviewer, observer
+):
+    item = _plan_item(clock, interview, supervisor, reviewer, observer)
+    client = signed_in_client(interview.listener.user)
+
+    response = submit_evidence(client, interview, item, content=b"MZ\x90\x00not a pdf", name="记录.pdf", note="说明")
+
+    assert response.status_code == 200
+    form = dict(response.context["plan_items"])[item]
+    assert "不是可接受" in str(form.errors["evidence"])
+    assert "不是可接受" in response.content.decode()
+    item.refresh_from_db()
+    assert item.state == PlanItemState.OPEN
+    assert not item.evidence
+
+
+def test_neither_a_note_nor_a_file_is_refused(clock, interview, supervisor, reviewer, observer):
+    item = _plan_item(clock, interview, supervisor, reviewer, observer)
+
+    response = signed_in_client(interview.listener.user).post(
+        url(interview), {"action": "plan_submit", "item": item.pk, f"p{item.pk}-note": "  "}
+    )
+
+    assert response.status_code == 200
+    assert "上传证明文件" in response.content.decode()
+    item.refresh_from_db()
+    assert item.state == PlanItemState.OPEN
+
+
+def test_another_listener_and_other_people_get_a_404_or_403_for_the_evidence(
+    clock, interview, supervisor, reviewer, observer, client_for
+):
+    item = _plan_item(clock, interview, supervisor, reviewer, observer)
+    submit_evidence(signed_in_client(interview.listener.user), interview, item)
+    other = interview_request(listener=ListenerProfileFactory(), reason="另一位倾听师", actor=supervisor)
+    other_client = signed_in_client(other.listener.user)
+
+    assert other_client.get(evidence_url(interview, item)).status_code == 404
+    assert other_client.get(evidence_url(other, item)).status_code == 404
+    complainant_client, _user = client_for("complainant")
+    assert complainant_client.get(evidence_url(interview, item)).status_code == 403
+
+
+def test_staff_who_verify_plans_download_the_evidence_from_the_admin_and_it_is_logged(
+    clock, interview, supervisor, reviewer, observer, client_for
+):
+    item = _plan_item(clock, interview, supervisor, reviewer, observer)
+    submit_evidence(signed_in_client(interview.listener.user), interview, item)
+    item.refresh_from_db()
+    assert item.evidence.name
+    staff_url = reverse("admin:interviews_competencyinterview_plan_evidence", args=[interview.pk, item.pk])
+
+    change = signed_in_client(reviewer).get(reverse("admin:interviews_competencyinterview_change", args=[interview.pk]))
+    assert staff_url in change.content.decode()
+    assert item.evidence.name not in change.content.decode()  # never the storage path
+    item_page = signed_in_client(supervisor).get(reverse("admin:interviews_interviewplanitem_change", args=[item.pk]))
+    assert staff_url in item_page.content.decode()
+    assert item.evidence.name not in item_page.content.decode()
+
+    download = signed_in_client(supervisor).get(staff_url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert AccessLog.objects.filter(actor=supervisor, object_id=str(item.pk), action="download").exists()
+
+    consultant_client, _user = client_for("consultant")
+    assert consultant_client.get(staff_url).status_code == 403
+    assert signed_in_client(interview.listener.user).get(staff_url).status_code == 302
