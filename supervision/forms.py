@@ -107,3 +107,12 @@ class DecideForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("倾听师会在站内通知和邮件中看到这段说明，请勿写入用户的身份信息。"),
     )
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("查看理由"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("查看用户身份会写入访问日志。只在调查确有需要时查看。"),
+    )

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -40,9 +40,11 @@ from .forms import (
     NoteForm,
     OpenCaseForm,
     OutcomeForm,
+    RevealForm,
     add_service_errors,
 )
 from .models import ConfidentialityBreakReport, EthicsCase, EthicsCaseState, EthicsSource, ListenerReport
+from .selectors import ethics_case_sessions
 from .services import SupervisionConflict
 
 PAGE_SIZE = 25
@@ -318,13 +320,21 @@ def _ethics_case(pk: int) -> EthicsCase:
     return get_object_or_404(EthicsCase.objects.select_related("listener", "grade", "anomaly_rule"), pk=pk)
 
 
-def _render_case(request: AuthedHttpRequest, case: EthicsCase, bound: dict | None = None) -> HttpResponse:
+def _render_case(
+    request: AuthedHttpRequest,
+    case: EthicsCase,
+    bound: dict | None = None,
+    *,
+    reveal_form: RevealForm | None = None,
+    revealed: User | None = None,
+) -> HttpResponse:
     action_forms = {
         name: form_class(prefix=name, initial={"expected_version": case.version})
         for name, (form_class, _service) in ETHICS_ACTIONS.items()
     }
     action_forms.update(bound or {})
     events = case.events.select_related("actor")
+    sessions, more_sessions = ethics_case_sessions(case)
     context = {
         "case": case,
         "events": events,
@@ -333,6 +343,10 @@ def _render_case(request: AuthedHttpRequest, case: EthicsCase, bound: dict | Non
         "measure_labels": [Measure(m).label for m in case.measures],
         "grade_defaults": [Measure(m).label for m in case.grade.measures] if case.grade else [],
         "tasks": tasks_of(case).order_by("due_at", "id"),
+        "sessions": sessions,
+        "more_sessions": more_sessions,
+        "reveal_form": reveal_form or RevealForm(),
+        "revealed": revealed,
     }
     return render(request, "supervision/ethics_detail.html", context)
 
@@ -367,3 +381,27 @@ def ethics_action(request: AuthedHttpRequest, pk: int, action: str) -> HttpRespo
             messages.success(request, _("已保存。"))
             return redirect("supervision:ethics_detail", pk=pk)
     return _render_case(request, case, {action: form})
+
+
+@never_cache
+@login_required
+@require_POST
+def ethics_reveal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """Show the other party of the case once, for a stated reason written to the access log."""
+    _require_supervisor(request.user)
+    case = _ethics_case(pk)
+    if case.user_id is None:
+        raise Http404
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, reveal_form=form)
+    access_log_write(
+        actor=request.user,
+        obj=case,
+        field="user",
+        reason=form.cleaned_data["reason"],
+        case_reference=case.reference,
+        request=request,
+    )
+    revealed = User.objects.get(pk=case.user_id)
+    return _render_case(request, case, reveal_form=RevealForm(), revealed=revealed)

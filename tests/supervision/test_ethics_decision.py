@@ -1,12 +1,15 @@
 """An ethics case decides with the complaint machinery: grade defaults, tasks, status, interviews."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from accounts.roles import Role
-from core.models import Deadline, DeadlineKind, Notification
+from core.models import AccessLog, Deadline, DeadlineKind, Notification
 from evaluations.models import Grade, ListenerTask, TaskState
 from evaluations.services import task_review, task_submit
 from interviews.models import CompetencyInterview, InterviewState
@@ -21,7 +24,7 @@ from supervision.services import (
 )
 
 from ..conftest import signed_in_client
-from ..factories import ListenerProfileFactory, UserFactory
+from ..factories import ListenerProfileFactory, ListeningSessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +211,50 @@ def test_a_stale_version_is_refused_by_the_service(listener, supervisor):
 
     with pytest.raises(SupervisionConflict):
         ethics_case_decide(case=case, actor=supervisor, text_to_listener="说明", expected_version=1)
+
+
+def test_the_case_page_shows_session_metadata_first_and_reveals_the_user_only_with_a_logged_reason(
+    listener, supervisor
+):
+    user = UserFactory(roles=["complainant"], email="hidden-user@example.test", display_name="王小明")
+    other = UserFactory(roles=["complainant"], email="other-user@example.test")
+    for hours in (1, 2, 3):
+        ListeningSessionFactory(
+            listener=listener, complainant=user, started_at=timezone.now() - timedelta(hours=hours), rating=5
+        )
+    ListeningSessionFactory(listener=listener, complainant=other, order_no="QS-OTHER-PARTY")
+    case = evaluated(listener, supervisor, 1)
+    EthicsCase.objects.filter(pk=case.pk).update(user=user)
+    client = signed_in_client(supervisor)
+
+    page = client.get(f"/supervision/ethics/{case.pk}/").content.decode()
+    refused = client.post(f"/supervision/ethics/{case.pk}/reveal/", {"reason": "  "})
+    assert AccessLog.objects.filter(case_reference=case.reference, field="user").count() == 0
+    revealed = client.post(f"/supervision/ethics/{case.pk}/reveal/", {"reason": "需要联系用户核实聊天记录"})
+
+    assert page.count("相关用户") >= 3  # the heading and one pseudonym per session row
+    assert "QS-OTHER-PARTY" not in page  # only the sessions between the two are shown
+    assert "hidden-user@example.test" not in page and "王小明" not in page
+    assert refused.status_code == 200 and "hidden-user@example.test" not in refused.content.decode()
+    body = revealed.content.decode()
+    assert revealed.status_code == 200 and "hidden-user@example.test" in body and "王小明" in body
+    log = AccessLog.objects.get(case_reference=case.reference, field="user")
+    assert log.actor == supervisor and log.reason == "需要联系用户核实聊天记录"
+    assert "hidden-user@example.test" not in client.get(f"/supervision/ethics/{case.pk}/").content.decode()
+
+
+def test_a_listeners_own_sessions_are_pseudonymised_on_a_case_without_a_user(listener, supervisor):
+    first = UserFactory(roles=["complainant"], email="a-user@example.test")
+    second = UserFactory(roles=["complainant"], email="b-user@example.test")
+    ListeningSessionFactory(listener=listener, complainant=first)
+    ListeningSessionFactory(listener=listener, complainant=second)
+    ListeningSessionFactory(listener=listener, complainant=first)
+    case = evaluated(listener, supervisor, 1)
+
+    page = signed_in_client(supervisor).get(f"/supervision/ethics/{case.pk}/").content.decode()
+    reveal = signed_in_client(supervisor).post(f"/supervision/ethics/{case.pk}/reveal/", {"reason": "x"})
+
+    assert "用户 A" in page and "用户 B" in page and "用户 C" not in page
+    assert "a-user@example.test" not in page and "b-user@example.test" not in page
+    assert 'data-testid="reveal-party"' not in page
+    assert reveal.status_code == 404
