@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluations.models import Grade, Measure
 
-from .models import BreakCategory, ReportKind
+from .models import BreakCategory, EthicsSource, ReportKind
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -115,4 +115,24 @@ class RevealForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("查看用户身份会写入访问日志。只在调查确有需要时查看。"),
+    )
+
+
+class NewEthicsCaseForm(forms.Form):
+    """A supervisor's own case; anomaly and anonymous-report cases are opened from their pages."""
+
+    listener_code = forms.CharField(label=_("倾听师编号"), max_length=40)
+    source = forms.ChoiceField(
+        label=_("来源"),
+        choices=[
+            (EthicsSource.SUPERVISOR_OBSERVATION, EthicsSource.SUPERVISOR_OBSERVATION.label),
+            (EthicsSource.RATING_MANIPULATION_REPORT, EthicsSource.RATING_MANIPULATION_REPORT.label),
+            (EthicsSource.REAL_NAME_REPORT, EthicsSource.REAL_NAME_REPORT.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    summary = forms.CharField(
+        label=_("案情摘要"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("写下发现了什么、何时、依据什么；不要写入用户的身份信息。"),
     )

@@ -290,7 +290,7 @@ def ethics_case_close(*, case: EthicsCase, actor: User, note: str, expected_vers
 # --- reports about listeners ----------------------------------------------------------------
 
 
-def _listener_by_code(code: str) -> ListenerProfile:
+def listener_by_code(code: str) -> ListenerProfile:
     listener = ListenerProfile.objects.filter(code__iexact=code.strip()).first()
     if listener is None:
         raise ValidationError({"listener_code": [_("没有找到这个倾听师编号，请核对后重新填写。")]})
@@ -314,7 +314,7 @@ def listener_report_submit(
         raise ValidationError({"kind": [_("请选择举报类型。")]})
     if not content.strip():
         raise ValidationError({"content": [_("请写下您看到或经历的情况。")]})
-    listener = _listener_by_code(listener_code)
+    listener = listener_by_code(listener_code)
     report = ListenerReport.objects.create(
         kind=kind,
         listener_code=listener.code,

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("reports/<int:pk>/open-case/", views.report_open_case, name="report_open_case"),
     path("ethics/", views.ethics_list, name="ethics_list"),
+    path("ethics/new/", views.ethics_new, name="ethics_new"),
     path("ethics/<int:pk>/", views.ethics_detail, name="ethics_detail"),
     path("ethics/<int:pk>/reveal/", views.ethics_reveal, name="ethics_reveal"),
     path("ethics/<int:pk>/<str:action>/", views.ethics_action, name="ethics_action"),

@@ -37,6 +37,7 @@ from .forms import (
     DecideForm,
     EvaluationForm,
     ListenerReportForm,
+    NewEthicsCaseForm,
     NoteForm,
     OpenCaseForm,
     OutcomeForm,
@@ -281,6 +282,29 @@ def report_open_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 # --- ethics cases -----------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def ethics_new(request: AuthedHttpRequest) -> HttpResponse:
+    _require_supervisor(request.user)
+    form = NewEthicsCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listener = services.listener_by_code(form.cleaned_data["listener_code"])
+            case = services.ethics_case_open(
+                listener=listener,
+                source=form.cleaned_data["source"],
+                summary=form.cleaned_data["summary"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已立案 %(ref)s。") % {"ref": case.reference})
+            return redirect("supervision:ethics_detail", pk=case.pk)
+    return render(request, "supervision/ethics_new.html", {"form": form})
 
 
 @never_cache

@@ -258,3 +258,30 @@ def test_a_listeners_own_sessions_are_pseudonymised_on_a_case_without_a_user(lis
     assert "a-user@example.test" not in page and "b-user@example.test" not in page
     assert 'data-testid="reveal-party"' not in page
     assert reveal.status_code == 404
+
+
+def test_a_supervisor_opens_a_case_of_their_own_and_others_cannot(listener, supervisor, make_user):
+    client = signed_in_client(supervisor)
+
+    form = client.get("/supervision/ethics/new/")
+    unknown = client.post(
+        "/supervision/ethics/new/",
+        {"listener_code": "NOPE", "source": "supervisor_observation", "summary": "旁听发现向用户宣泄情绪"},
+    )
+    created = client.post(
+        "/supervision/ethics/new/",
+        {
+            "listener_code": listener.code.lower(),
+            "source": "supervisor_observation",
+            "summary": "旁听发现向用户宣泄情绪",
+        },
+    )
+    reviewer = signed_in_client(make_user(Role.REVIEWER)).get("/supervision/ethics/new/")
+
+    assert form.status_code == 200
+    assert unknown.status_code == 200 and "没有找到这个倾听师编号" in unknown.content.decode()
+    case = EthicsCase.objects.get()
+    assert created.status_code == 302 and created["Location"] == f"/supervision/ethics/{case.pk}/"
+    assert case.listener == listener and case.source == EthicsSource.SUPERVISOR_OBSERVATION
+    assert case.opened_by == supervisor and case.events.count() == 1
+    assert reviewer.status_code == 403
