@@ -6,7 +6,7 @@ A complaint reaches its listener only once the group has shared it: a statement 
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Window
 from django.http import Http404
 
 from accounts.models import User
@@ -21,12 +21,19 @@ from evaluations.models import (
     Party,
     TaskState,
 )
-from interviews.models import CompetencyInterview, InterviewState
+from interviews.models import OPEN_STATES, CompetencyInterview
 from listeners.models import ListenerProfile, ListenerStatusChange
 
 # While the group is still investigating, the listener's account can inform the evaluation.
 STATEMENT_STATES = [ComplaintState.INVESTIGATION, ComplaintState.EVALUATION]
 SHARED = Q(listener_statement__isnull=False) | Q(decision__state=DecisionState.NOTIFIED)
+
+
+def first_with_total(rows: QuerySet, limit: int) -> tuple[list[dict], int]:
+    """The first ``limit`` rows of a values() queryset and how many there are in all, in one query
+    (a window count, computed before the LIMIT)."""
+    first = list(rows.annotate(total_rows=Window(Count("pk")))[:limit])
+    return first, (first[0]["total_rows"] if first else 0)
 
 
 def listener_profile_for(user: User) -> ListenerProfile | None:
@@ -40,14 +47,25 @@ def latest_status_change(listener: ListenerProfile) -> ListenerStatusChange | No
     return ListenerStatusChange.objects.filter(listener=listener).order_by("-created_at", "-id").first()
 
 
-def shared_complaints_for(listener: ListenerProfile) -> QuerySet[Complaint]:
-    """Complaints about this listener that the group has shared with them, newest first."""
+def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = False) -> QuerySet[Complaint]:
+    """Complaints about this listener that the group has shared with them, latest session first.
+
+    Only the columns the list shows are loaded (``state`` too: the FSM mixin reads it on load):
+    never the complainant's identity, nor its decryption. Sorting by the session's time (the date the list shows) also keeps Postgres on
+    the listener index; sorting by ``submitted_at`` made it walk that index over every complaint.
+    ``needing_action`` keeps the complaints with a statement to write or a question to answer.
+    """
+    complaints = Complaint.objects.filter(SHARED, listener=listener)
+    if needing_action:
+        unanswered = InformationRequest.objects.filter(complaint=OuterRef("pk"), party=Party.LISTENER, answered_at=None)
+        statement_due = Q(
+            state__in=STATEMENT_STATES, listener_statement__isnull=False, listener_statement__submitted_at=None
+        )
+        complaints = complaints.filter(statement_due | Exists(unanswered))
     return (
-        Complaint.objects.filter(SHARED, listener=listener)
-        .select_related("session", "listener_statement", "decision")
-        # The complainant's identity is never loaded (nor decrypted) for a listener's page.
-        .defer("real_name", "id_number", "phone", "consent_ip")
-        .order_by("-submitted_at", "-pk")
+        complaints.select_related("session")
+        .only("id", "state", "session__order_no", "session__started_at", "session__channel")
+        .order_by("-session__started_at", "-pk")
     )
 
 
@@ -72,7 +90,12 @@ def listener_appeal_for(decision) -> Appeal | None:
     return decision.appeals.filter(party=Party.LISTENER).first()
 
 
-def open_statements_for(listener: ListenerProfile) -> QuerySet[ListenerStatement]:
+# The home's open items come as dicts of the few columns it shows (values(): no model instances,
+# no deferred-field bookkeeping), never the statement's body nor anything of the complainant.
+
+
+def open_statements_for(listener: ListenerProfile) -> QuerySet:
+    """Statements still to write, oldest complaint first."""
     return (
         ListenerStatement.objects.filter(
             listener=listener,
@@ -80,18 +103,23 @@ def open_statements_for(listener: ListenerProfile) -> QuerySet[ListenerStatement
             complaint__state__in=STATEMENT_STATES,
             submitted_at=None,
         )
-        .select_related("complaint__session")
-        .order_by("complaint__submitted_at")
+        .order_by("complaint__submitted_at", "id")
+        .values(
+            "id",
+            "complaint_id",
+            order_no=F("complaint__session__order_no"),
+            has_draft=ExpressionWrapper(~Q(body=""), output_field=BooleanField()),
+        )
     )
 
 
-def open_questions_for(listener: ListenerProfile) -> QuerySet[InformationRequest]:
-    """Unanswered questions to the listener, on complaints they can open."""
+def open_questions_for(listener: ListenerProfile) -> QuerySet:
+    """Unanswered questions to the listener, on complaints they can open, soonest due first."""
     shared = Complaint.objects.filter(SHARED, listener=listener).values("pk")
     return (
         InformationRequest.objects.filter(party=Party.LISTENER, answered_at=None, complaint__in=shared)
-        .select_related("complaint__session")
         .order_by("due_at", "id")
+        .values("id", "complaint_id", "due_at", order_no=F("complaint__session__order_no"))
     )
 
 
@@ -104,15 +132,21 @@ def tasks_for(listener: ListenerProfile) -> QuerySet[ListenerTask]:
     )
 
 
-def open_tasks_for(listener: ListenerProfile) -> QuerySet[ListenerTask]:
-    return tasks_for(listener).filter(state=TaskState.OPEN)
-
-
-def requested_interviews_for(listener: ListenerProfile) -> QuerySet[CompetencyInterview]:
+def open_tasks_for(listener: ListenerProfile) -> QuerySet:
+    """Tasks still to do, soonest due first."""
     return (
-        CompetencyInterview.objects.filter(listener=listener, state=InterviewState.REQUESTED)
-        .select_related("complaint__session")
-        .order_by("created_at")
+        ListenerTask.objects.filter(listener=listener, state=TaskState.OPEN)
+        .order_by("due_at", "id")
+        .values("id", "kind", "due_at")
+    )
+
+
+def open_interviews_for(listener: ListenerProfile) -> QuerySet:
+    """Interviews still ahead of the listener, with the booked slot's time (if any), soonest first."""
+    return (
+        CompetencyInterview.objects.filter(listener=listener, state__in=OPEN_STATES)
+        .order_by(F("slot__starts_at").asc(nulls_last=True), "created_at", "id")
+        .values("id", "state", order_no=F("complaint__session__order_no"), slot_starts_at=F("slot__starts_at"))
     )
 
 

@@ -1,4 +1,5 @@
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,9 @@ from evaluations.services import (
     statement_save,
     task_submit,
 )
-from listeners.models import ListenerProfile, ListenerStatus, ListeningSession
+from interviews.models import InterviewState
+from interviews.services import CASE_REPORT_LEAD
+from listeners.models import Channel, ListenerProfile, ListenerStatus, ListeningSession
 
 from . import selectors
 from .forms import AnswerForm, AppealForm, ResponseForm, StatementForm, TaskSubmitForm
@@ -71,6 +74,8 @@ STATE_IN_PLAIN_WORDS = {
 }
 
 COMPLAINTS_PER_PAGE = 30
+# Open items of each kind on the home, most urgent first; the rest are one click away.
+HOME_ITEMS = 10
 
 STATUS_IN_PLAIN_WORDS = {
     ListenerStatus.INTERNSHIP: gettext_lazy("您目前处于实习期。"),
@@ -90,34 +95,81 @@ def _listener(request: AuthedHttpRequest) -> ListenerProfile:
 
 
 def _plain_state(complaint: Complaint) -> str:
-    return str(STATE_IN_PLAIN_WORDS.get(complaint.state, complaint.get_state_display()))
+    # get_state_display() only on a miss: it translates every state's label on each call.
+    explained = STATE_IN_PLAIN_WORDS.get(complaint.state)
+    return str(explained) if explained is not None else complaint.get_state_display()
+
+
+@dataclass(frozen=True)
+class InterviewStep:
+    """An open interview on the home: what the listener does next, and by when."""
+
+    pk: int
+    order_no: str | None
+    text: str
+    due: datetime | None
+    at_slot: bool = False  # ``due`` is the interview's own time, not a deadline before it
+
+
+def _interview_step(row: dict) -> InterviewStep:
+    pk, order_no, slot_at = row["id"], row["order_no"], row["slot_starts_at"]
+    state = row["state"]
+    if state == InterviewState.REQUESTED:
+        return InterviewStep(pk, order_no, _("等待工作人员邀请您预约面试时段"), None)
+    if state == InterviewState.SCHEDULING:
+        return InterviewStep(pk, order_no, _("请预约一个面试时段"), None)
+    if state == InterviewState.MATERIALS_DUE:
+        due = slot_at - CASE_REPORT_LEAD if slot_at else None
+        return InterviewStep(pk, order_no, _("请上传个案报告（面试前 48 小时截止）"), due)
+    return InterviewStep(pk, order_no, _("请按时参加面试"), slot_at, at_slot=True)
 
 
 @login_required
 @require_GET
 def listener_home(request: AuthedHttpRequest) -> HttpResponse:
+    """Status and why, then the most urgent open items of each kind (capped, with counts and a link
+    to the full list), and unread notifications. The number of queries does not grow with rows."""
     listener = _listener(request)
+    statements, n_statements = selectors.first_with_total(selectors.open_statements_for(listener), HOME_ITEMS)
+    questions, n_questions = selectors.first_with_total(selectors.open_questions_for(listener), HOME_ITEMS)
+    tasks, n_tasks = selectors.first_with_total(selectors.open_tasks_for(listener), HOME_ITEMS)
+    interviews, n_interviews = selectors.first_with_total(selectors.open_interviews_for(listener), HOME_ITEMS)
+    unread = unread_count(request.user)
+    kinds = {value: str(label) for value, label in Measure.choices}
     context = {
         "listener": listener,
         "status_explained": STATUS_IN_PLAIN_WORDS.get(ListenerStatus(listener.status), ""),
         "status_change": selectors.latest_status_change(listener),
-        "statements": list(selectors.open_statements_for(listener)),
-        "questions": list(selectors.open_questions_for(listener)),
-        "tasks": list(selectors.open_tasks_for(listener)),
-        "interviews": list(selectors.requested_interviews_for(listener)),
-        "unread": unread_count(request.user),
+        "statements": statements,
+        "n_statements": n_statements,
+        "questions": questions,
+        "n_questions": n_questions,
+        # Labels looked up once: get_kind_display() translates every choice on each call.
+        "tasks": [(t, kinds.get(t["kind"], t["kind"])) for t in tasks],
+        "n_tasks": n_tasks,
+        "interviews": [_interview_step(i) for i in interviews],
+        "n_interviews": n_interviews,
+        "nothing_open": not (n_statements or n_questions or n_tasks or n_interviews),
+        "unread": unread,
+        # The bell in base.html shows the same count: computed once.
+        "notifications_unread": unread,
+        "now": timezone.now(),
+        "cap": HOME_ITEMS,
     }
-    context["nothing_open"] = not any(context[k] for k in ("statements", "questions", "tasks", "interviews"))
     return render(request, "portal/listener_home.html", context)
 
 
 @login_required
 @require_GET
 def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The complaints shared with the listener, 30 a page; ``?todo=1`` keeps those needing them."""
     listener = _listener(request)
-    page = Paginator(selectors.shared_complaints_for(listener), COMPLAINTS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(c, _plain_state(c)) for c in page]
-    return render(request, "portal/complaint_list.html", {"rows": rows, "page": page})
+    todo = request.GET.get("todo") == "1"
+    complaints = selectors.shared_complaints_for(listener, needing_action=todo)
+    page = Paginator(complaints, COMPLAINTS_PER_PAGE).get_page(request.GET.get("page"))
+    channels = {value: str(label) for value, label in Channel.choices}
+    rows = [(c, _plain_state(c), channels.get(c.session.channel, c.session.channel)) for c in page]
+    return render(request, "portal/complaint_list.html", {"rows": rows, "page": page, "todo": todo})
 
 
 def _notified_decision(complaint: Complaint) -> Decision | None:

@@ -5,16 +5,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintState
 from evaluations.models import Appeal, InformationRequest, ListenerStatement, ListenerTask, TaskState
 from evaluations.services import information_request_create, task_review
-from interviews.models import CompetencyInterview
+from interviews.models import CompetencyInterview, InterviewSlot, InterviewState
 from listeners.models import ListenerStatusChange
-from portal.views import COMPLAINTS_PER_PAGE
+from portal.views import COMPLAINTS_PER_PAGE, HOME_ITEMS
 
 from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
 from ..conftest import signed_in_client
@@ -42,6 +40,10 @@ def identity_of(complaint) -> list[str]:
         complaint.masked_id_number,
         complaint.masked_phone,
     ]
+
+
+def local(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
 # --- who may enter -----------------------------------------------------------------------------
@@ -164,14 +166,116 @@ def test_home_shows_status_with_its_reason_and_the_open_items(db):
     assert shared.session.order_no in html
 
 
-def test_home_lists_a_requested_competency_interview(db):
+def test_home_lists_every_open_interview_with_its_next_step_and_date(db):
     profile = ListenerProfileFactory()
-    CompetencyInterview.objects.create(listener=profile, reason="督导提出", requested_by=UserFactory())
+    staff = UserFactory(roles=["supervisor"])
+    slot_at = timezone.now() + timedelta(days=5)
+
+    def interview(state, *, with_slot=False):
+        found = CompetencyInterview.objects.create(listener=profile, reason="督导提出", requested_by=staff, state=state)
+        if with_slot:
+            InterviewSlot.objects.create(
+                starts_at=slot_at, ends_at=slot_at + timedelta(hours=1), published_by=staff, interview=found
+            )
+        return found
+
+    requested = interview(InterviewState.REQUESTED)
+    scheduling = interview(InterviewState.SCHEDULING)
+    materials = interview(InterviewState.MATERIALS_DUE, with_slot=True)
+    scheduled = interview(InterviewState.SCHEDULED, with_slot=True)
+    interview(InterviewState.CANCELLED)
+    interview(InterviewState.RESULT_SENT)
 
     response = signed_in_client(profile.user).get("/portal/")
 
-    assert len(response.context["interviews"]) == 1
-    assert "胜任力考核面试" in response.content.decode()
+    html = response.content.decode()
+    steps = {step.pk: step for step in response.context["interviews"]}
+    assert set(steps) == {requested.pk, scheduling.pk, materials.pk, scheduled.pk}
+    assert response.context["n_interviews"] == 4
+    for found in (requested, scheduling, materials, scheduled):
+        assert f'href="/portal/interviews/{found.pk}/"' in html
+    assert "等待工作人员邀请您预约面试时段" in html and "请预约一个面试时段" in html
+    assert steps[materials.pk].due == slot_at - timedelta(hours=48)
+    assert steps[scheduled.pk].due == slot_at and steps[scheduled.pk].at_slot
+    assert f"{local(slot_at - timedelta(hours=48))} 前" in html
+    assert f"面试时间 {local(slot_at)}" in html
+    assert "工作人员会与您预约时间" not in html
+
+
+def test_home_shows_the_most_urgent_ten_tasks_with_due_dates_a_count_and_a_link_to_all(db):
+    complaint, _lead, decision = notified_case()
+    listener = complaint.listener
+    template = decision.tasks.first()
+    soon = timezone.now() + timedelta(days=1)
+    for i in range(12):
+        ListenerTask.objects.create(
+            decision=decision, listener=listener, kind=template.kind, description="x", due_at=soon + timedelta(days=i)
+        )
+    overdue = ListenerTask.objects.create(
+        decision=decision, listener=listener, kind=template.kind, description="x", due_at=soon - timedelta(days=3)
+    )
+
+    response = listener_client(complaint).get("/portal/")
+
+    html = response.content.decode()
+    shown = [t["id"] for t, _kind in response.context["tasks"]]
+    assert len(shown) == HOME_ITEMS and shown[0] == overdue.pk
+    assert response.context["n_tasks"] == 12 + 3 + 1
+    assert "已逾期" in html
+    assert f"{timezone.localtime(soon):%Y-%m-%d} 前完成" in html
+    assert 'data-testid="all-tasks"' in html and "查看全部 16 项" in html
+
+
+def test_home_caps_statements_and_questions_and_links_to_the_complaints_needing_action(db):
+    listener = listener_with(14, 3)
+
+    response = signed_in_client(listener.user).get("/portal/")
+
+    html = response.content.decode()
+    assert len(response.context["statements"]) == HOME_ITEMS
+    assert len(response.context["questions"]) == HOME_ITEMS
+    assert response.context["n_statements"] == 13 and response.context["n_questions"] == 13
+    assert html.count('href="/portal/complaints/?todo=1"') >= 2
+    assert "查看全部 13 项" in html
+
+
+def test_a_short_list_has_no_see_all_link(db):
+    complaint, _lead = shared_case()
+
+    html = listener_client(complaint).get("/portal/").content.decode()
+
+    assert complaint.session.order_no in html
+    assert "查看全部" not in html
+
+
+def test_home_shows_nothing_of_another_listeners_items(db):
+    mine, _lead = shared_case()
+    theirs, lead = shared_case()
+    information_request_create(complaint=theirs, actor=lead, party="listener", question="当时发生了什么？")
+    other_profile = theirs.listener
+    CompetencyInterview.objects.create(listener=other_profile, reason="督导提出", requested_by=lead)
+
+    response = listener_client(mine).get("/portal/")
+
+    html = response.content.decode()
+    assert mine.session.order_no in html
+    assert theirs.session.order_no not in html
+    assert response.context["n_questions"] == 0 and response.context["n_interviews"] == 0
+    for secret in identity_of(mine) + identity_of(theirs):
+        assert secret not in html, secret
+
+
+def test_the_list_can_show_only_the_complaints_needing_the_listener(db):
+    complaint, _lead = shared_case()
+    done, _ = shared_case_about(complaint.listener)
+    ListenerStatement.objects.filter(complaint=done).update(body="写好了", submitted_at=timezone.now())
+    client = listener_client(complaint)
+
+    everything = client.get("/portal/complaints/").content.decode()
+    todo = client.get("/portal/complaints/?todo=1").content.decode()
+
+    assert complaint.session.order_no in everything and done.session.order_no in everything
+    assert complaint.session.order_no in todo and done.session.order_no not in todo
 
 
 # --- statement --------------------------------------------------------------------------------------
@@ -378,35 +482,36 @@ def listener_with(n_complaints: int, n_tasks: int):
     return listener
 
 
-@pytest.mark.parametrize(("complaints", "tasks"), [(3, 3), (50, 20)])  # 3 tasks is the fewest a grade-2 decision makes
-def test_home_and_list_take_the_same_number_of_queries_however_many_cases(
-    db, complaints, tasks, django_assert_max_num_queries
-):
-    listener = listener_with(complaints, tasks)
-    client = signed_in_client(listener.user)
-
-    with django_assert_max_num_queries(15):
-        home = client.get("/portal/")
-    with django_assert_max_num_queries(15):
-        listing = client.get("/portal/complaints/")
-
-    assert len(home.context["statements"]) == complaints - 1
-    assert len(home.context["questions"]) == complaints - 1
-    assert len(home.context["tasks"]) == tasks
-    assert len(listing.context["rows"]) == min(complaints, COMPLAINTS_PER_PAGE)  # paginated
-
-
-def test_query_counts_do_not_grow_with_the_number_of_cases(db):
+def test_home_and_list_take_the_same_few_queries_for_3_or_30_cases_and_tasks(db, django_assert_max_num_queries):
     counts = []
-    for complaints, tasks in [(3, 3), (12, 8)]:
-        client = signed_in_client(listener_with(complaints, tasks).user)
-        with CaptureQueriesContext(connection) as home:
-            client.get("/portal/")
-        with CaptureQueriesContext(connection) as listing:
-            client.get("/portal/complaints/")
-        counts.append((len(home), len(listing)))
+    for n in (3, 30):
+        client = signed_in_client(listener_with(n, n).user)
+        with django_assert_max_num_queries(15) as home_queries:
+            home = client.get("/portal/")
+        with django_assert_max_num_queries(15) as list_queries:
+            listing = client.get("/portal/complaints/")
+        counts.append((len(home_queries), len(list_queries)))
+
+        assert home.context["n_statements"] == n - 1 and home.context["n_tasks"] == n
+        assert len(home.context["statements"]) == min(n - 1, HOME_ITEMS)
+        assert len(home.context["questions"]) == min(n - 1, HOME_ITEMS)
+        assert len(home.context["tasks"]) == min(n, HOME_ITEMS)
+        assert len(home.context["interviews"]) == 1
+        assert len(listing.context["rows"]) == min(n, COMPLAINTS_PER_PAGE)  # paginated
 
     assert counts[0] == counts[1]
+
+
+def test_the_list_pages_by_thirty_and_keeps_the_filter_across_pages(db):
+    listener = listener_with(COMPLAINTS_PER_PAGE + 2, 3)
+    client = signed_in_client(listener.user)
+
+    first = client.get("/portal/complaints/?todo=1")
+    second = client.get("/portal/complaints/?todo=1&page=2")
+
+    assert len(first.context["rows"]) == COMPLAINTS_PER_PAGE
+    assert 'href="?todo=1&amp;page=2"' in first.content.decode()
+    assert len(second.context["rows"]) == 1  # 31 complaints wait for a statement and an answer
 
 
 def test_a_statement_is_no_longer_asked_for_once_the_case_has_moved_past_evaluation(db):
