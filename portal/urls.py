@@ -23,3 +23,7 @@ urlpatterns += [
         name="interview_plan_evidence",
     ),
 ]
+
+from . import ethics_views  # noqa: E402
+
+urlpatterns += [path("portal/ethics/", ethics_views.ethics_decisions, name="ethics_decisions")]

@@ -236,7 +236,7 @@ def ethics_case_decide(
             "text": decided.text_to_listener,
             "tasks": len(tasks),
         },
-        link="/portal/tasks/" if tasks else "/portal/",
+        link=f"/portal/ethics/#{decided.reference}",
     )
     if not tasks:
         return _case_transition(

@@ -74,7 +74,7 @@ def test_the_grade_defaults_become_tasks_deadlines_and_a_hidden_profile(
     assert change.source_type == ContentType.objects.get_for_model(EthicsCase)
     assert change.source_id == case.pk and case.reference in change.reason
     notice = Notification.objects.get(recipient=listener.user, kind="ethics.decided")
-    assert notice.link == "/portal/tasks/"
+    assert notice.link == f"/portal/ethics/#{case.reference}"
     email = next(m for m in mail.outbox if listener.user.email in m.to)
     assert case.reference in email.subject and "请接受督导并完成个人体验。" in email.body
 
