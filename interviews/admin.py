@@ -89,6 +89,12 @@ def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
+def _plain(number: Decimal) -> str:
+    """10.00 as 10 and 7.50 as 7.5, for labels."""
+    whole = number.to_integral_value()
+    return str(whole) if number == whole else str(number.normalize())
+
+
 def _plan_evidence_link(item: InterviewPlanItem) -> str:
     if not item.evidence_name:
         return "—"
@@ -186,12 +192,12 @@ class ScoreForm(forms.Form):
         self.items = items
         for item in items:
             self.fields[f"score_{item.code}"] = forms.DecimalField(
-                label=gettext_lazy("得分（0–%(max)s）") % {"max": item.max_score.normalize()},
+                label=gettext_lazy("得分（0–%(max)s）") % {"max": _plain(item.max_score)},
                 min_value=Decimal(0),
                 max_value=item.max_score,
                 max_digits=5,
                 decimal_places=2,
-                widget=forms.NumberInput(attrs={"step": "0.5"}),
+                widget=forms.NumberInput(attrs={"step": "any"}),
             )
             self.fields[f"comment_{item.code}"] = forms.CharField(
                 label=gettext_lazy("评语"), widget=forms.Textarea(attrs={"rows": 2, "cols": 80})
