@@ -13,8 +13,9 @@ The rating-swing rule is shaped differently: for each rating-manipulation report
 listener's sessions in the window after the report is compared with the window before it; a rise
 above the threshold (stars), with at least ``min_count`` rated sessions on each side, is a finding.
 Sessions count by when they started (a rating has no time of its own). Its key is the rule, the
-listener and the report, so each report opens at most one case; the case is linked to the report
-when no supervisor has opened one from it yet.
+listener and the report, so each report opens at most one case. The case is linked to the report
+when no supervisor has opened one from it yet; otherwise the supervisor's case gets a note
+pointing to it (once: only when the new case is inserted).
 """
 
 from __future__ import annotations
@@ -60,13 +61,13 @@ WITH findings AS (
     HAVING {measure} > %(limit)s
 ), inserted AS (
     INSERT INTO supervision_ethicscase (
-        source, listener_id, user_id, summary, state, evaluation_summary, measures, adjustment_reason, text_to_listener,
+        source, listener_id, user_id, summary, state, evaluation_summary, measures,
         anomaly_rule_id, window_start, anomaly_key, opened_at, updated_at, version
     )
     SELECT %(source)s, f.listener_id, f.user_id,
            %(prefix)s || to_char(f.window_start AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI')
                || %(middle)s || {shown},
-           %(state)s, '', ARRAY[]::varchar[], '', '', %(rule)s, f.window_start,
+           %(state)s, '', '', %(rule)s, f.window_start,
            concat_ws(':', %(rule)s, f.listener_id, coalesce(f.user_id::text, '-'),
                      extract(epoch FROM f.window_start)::bigint),
            %(now)s, %(now)s, 1
@@ -108,7 +109,7 @@ WITH reports AS (
     WHERE before_n >= %(min_count)s AND after_n >= %(min_count)s AND after_mean - before_mean > %(limit)s
 ), inserted AS (
     INSERT INTO supervision_ethicscase (
-        source, listener_id, user_id, summary, state, evaluation_summary, measures, adjustment_reason, text_to_listener,
+        source, listener_id, user_id, summary, state, evaluation_summary, measures,
         anomaly_rule_id, window_start, anomaly_key, opened_at, updated_at, version
     )
     SELECT %(source)s, f.listener_id, NULL,
@@ -117,7 +118,7 @@ WITH reports AS (
                   to_char(f.reported_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'),
                   round(f.before_mean, 1), f.before_n, round(f.after_mean, 1), f.after_n,
                   round(f.after_mean - f.before_mean, 1)),
-           %(state)s, '', ARRAY[]::varchar[], '', '', %(rule)s, f.reported_at - %(window)s,
+           %(state)s, '', '', %(rule)s, f.reported_at - %(window)s,
            concat_ws(':', %(rule)s, f.listener_id, 'report', f.report_id),
            %(now)s, %(now)s, 1
     FROM findings f
@@ -128,6 +129,14 @@ WITH reports AS (
     UPDATE supervision_listenerreport r SET ethics_case_id = i.id
     FROM inserted i
     WHERE r.id = split_part(i.anomaly_key, ':', 4)::bigint AND r.ethics_case_id IS NULL
+), noted AS (
+    -- A supervisor already opened a case from the report: its history points to the new one.
+    INSERT INTO supervision_ethicscaseevent (case_id, kind, actor_id, from_state, to_state, transition, note, created_at)
+    SELECT r.ethics_case_id, %(note_kind)s, NULL, '', '', '',
+           format(%(note)s, 'LL-' || lpad(i.id::text, greatest(6, length(i.id::text)), '0')) || i.summary, %(now)s
+    FROM inserted i
+    JOIN supervision_listenerreport r ON r.id = split_part(i.anomaly_key, ':', 4)::bigint
+    WHERE r.ethics_case_id IS NOT NULL
 )
 INSERT INTO supervision_ethicscaseevent (case_id, kind, actor_id, from_state, to_state, transition, note, created_at)
 SELECT id, %(event_kind)s, NULL, '', %(state)s, '', summary, %(now)s FROM inserted
@@ -184,6 +193,8 @@ def _swing_params(rule: AnomalyRule, *, since: datetime, until: datetime, now: d
         "rule": rule.pk,
         "tz": timezone.get_current_timezone_name(),
         "summary": summary,
+        "note_kind": EthicsCaseEvent.Kind.NOTE,
+        "note": _("异常检测为本案的举报另立了案件 %(case)s：") % {"case": "%1$s"},
         "now": now,
     }
 

@@ -344,6 +344,11 @@ def test_a_report_already_taken_up_by_a_supervisor_keeps_its_case(swing_rule, re
     assert len(result.case_ids) == 1
     report.refresh_from_db()
     assert report.ethics_case == opened
+    found = EthicsCase.objects.get(pk=result.case_ids[0])
+    note = opened.events.get(kind=EthicsCaseEvent.Kind.NOTE)
+    assert note.note.startswith(f"异常检测为本案的举报另立了案件 {found.reference}：")
+    anomalies_scan()
+    assert opened.events.filter(kind=EthicsCaseEvent.Kind.NOTE).count() == 1
 
 
 def test_the_swing_rule_threshold_and_minimum_are_data(swing_rule, reported_at):
