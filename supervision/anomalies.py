@@ -61,13 +61,13 @@ WITH findings AS (
     HAVING {measure} > %(limit)s
 ), inserted AS (
     INSERT INTO supervision_ethicscase (
-        source, listener_id, user_id, summary, state, evaluation_summary, measures,
+        source, listener_id, user_id, summary, state, evaluation_summary, measures, adjustment_reason, text_to_listener,
         anomaly_rule_id, window_start, anomaly_key, opened_at, updated_at, version
     )
     SELECT %(source)s, f.listener_id, f.user_id,
            %(prefix)s || to_char(f.window_start AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI')
                || %(middle)s || {shown},
-           %(state)s, '', '', %(rule)s, f.window_start,
+           %(state)s, '', ARRAY[]::varchar[], '', '', %(rule)s, f.window_start,
            concat_ws(':', %(rule)s, f.listener_id, coalesce(f.user_id::text, '-'),
                      extract(epoch FROM f.window_start)::bigint),
            %(now)s, %(now)s, 1
@@ -109,7 +109,7 @@ WITH reports AS (
     WHERE before_n >= %(min_count)s AND after_n >= %(min_count)s AND after_mean - before_mean > %(limit)s
 ), inserted AS (
     INSERT INTO supervision_ethicscase (
-        source, listener_id, user_id, summary, state, evaluation_summary, measures,
+        source, listener_id, user_id, summary, state, evaluation_summary, measures, adjustment_reason, text_to_listener,
         anomaly_rule_id, window_start, anomaly_key, opened_at, updated_at, version
     )
     SELECT %(source)s, f.listener_id, NULL,
@@ -118,7 +118,7 @@ WITH reports AS (
                   to_char(f.reported_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'),
                   round(f.before_mean, 1), f.before_n, round(f.after_mean, 1), f.after_n,
                   round(f.after_mean - f.before_mean, 1)),
-           %(state)s, '', '', %(rule)s, f.reported_at - %(window)s,
+           %(state)s, '', ARRAY[]::varchar[], '', '', %(rule)s, f.reported_at - %(window)s,
            concat_ws(':', %(rule)s, f.listener_id, 'report', f.report_id),
            %(now)s, %(now)s, 1
     FROM findings f
