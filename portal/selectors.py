@@ -47,12 +47,12 @@ def latest_status_change(listener: ListenerProfile) -> ListenerStatusChange | No
     return ListenerStatusChange.objects.filter(listener=listener).order_by("-created_at", "-id").first()
 
 
-def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = False) -> QuerySet[Complaint]:
-    """Complaints about this listener that the group has shared with them, latest session first.
+def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = False) -> QuerySet:
+    """Complaints about this listener that the group has shared with them, latest session first,
+    as dicts of the columns the list shows: never the complainant's identity (nor its decryption).
 
-    Only the columns the list shows are loaded (``state`` too: the FSM mixin reads it on load):
-    never the complainant's identity, nor its decryption. Sorting by the session's time (the date the list shows) also keeps Postgres on
-    the listener index; sorting by ``submitted_at`` made it walk that index over every complaint.
+    Sorting by the session's time (the date the list shows) also keeps Postgres on the listener
+    index; sorting by ``submitted_at`` made it walk that index over every complaint.
     ``needing_action`` keeps the complaints with a statement to write or a question to answer.
     """
     complaints = Complaint.objects.filter(SHARED, listener=listener)
@@ -62,10 +62,12 @@ def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = F
             state__in=STATEMENT_STATES, listener_statement__isnull=False, listener_statement__submitted_at=None
         )
         complaints = complaints.filter(statement_due | Exists(unanswered))
-    return (
-        complaints.select_related("session")
-        .only("id", "state", "session__order_no", "session__started_at", "session__channel")
-        .order_by("-session__started_at", "-pk")
+    return complaints.order_by("-session__started_at", "-pk").values(
+        "id",
+        "state",
+        order_no=F("session__order_no"),
+        started_at=F("session__started_at"),
+        channel=F("session__channel"),
     )
 
 

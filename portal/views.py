@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -59,7 +60,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
 # service's ValidationError goes next to the field it names, a conflict becomes a message, and a
 # complaint or task the listener may not see is a 404. Nothing here loads or shows who complained.
 
-STATE_IN_PLAIN_WORDS = {
+STATE_IN_PLAIN_WORDS: dict[str, Promise] = {
     ComplaintState.SUBMITTED: gettext_lazy("平台已收到投诉，正在初步了解情况。"),
     ComplaintState.TRIAGE: gettext_lazy("平台正在初步了解情况。"),
     ComplaintState.RESOLVED: gettext_lazy("平台已直接处理，无需您再做什么。"),
@@ -95,9 +96,15 @@ def _listener(request: AuthedHttpRequest) -> ListenerProfile:
 
 
 def _plain_state(complaint: Complaint) -> str:
-    # get_state_display() only on a miss: it translates every state's label on each call.
-    explained = STATE_IN_PLAIN_WORDS.get(complaint.state)
-    return str(explained) if explained is not None else complaint.get_state_display()
+    return _explain_state(complaint.state)
+
+
+def _explain_state(state: str) -> str:
+    # Not get_state_display(): it translates every state's label on each call.
+    explained = STATE_IN_PLAIN_WORDS.get(state)
+    if explained is not None:
+        return str(explained)
+    return str(ComplaintState(state).label) if state in ComplaintState.values else state
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,7 @@ def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
     complaints = selectors.shared_complaints_for(listener, needing_action=todo)
     page = Paginator(complaints, COMPLAINTS_PER_PAGE).get_page(request.GET.get("page"))
     channels = {value: str(label) for value, label in Channel.choices}
-    rows = [(c, _plain_state(c), channels.get(c.session.channel, c.session.channel)) for c in page]
+    rows = [(c, _explain_state(c["state"]), channels.get(c["channel"], c["channel"])) for c in page]
     return render(request, "portal/complaint_list.html", {"rows": rows, "page": page, "todo": todo})
 
 
