@@ -236,6 +236,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 ],
                 name="complaint_dashboard_idx",
             ),
+            # ... and each listener's complaints in a period from this one.
+            models.Index(fields=["listener", "submitted_at"], name="complaint_listener_period_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
-"""A covering index for the supervision dashboard: a period's complaints are counted by state,
-category, channel, score, listener, month and first response from the index alone (an
-index-only scan of ~9 MB instead of the ~60 MB table at 100,000 complaints)."""
+"""Indexes for the supervision dashboard: a covering index from which a period's complaints are
+counted by state, category, channel, score and first response alone (an index-only scan of
+~9 MB instead of the ~60 MB table at 100,000 complaints), and (listener, submitted_at) for each
+listener's complaints in a period (the funnel plot)."""
 
 from django.db import migrations, models
 
@@ -26,5 +27,9 @@ class Migration(migrations.Migration):
                 ],
                 name="complaint_dashboard_idx",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(fields=["listener", "submitted_at"], name="complaint_listener_period_idx"),
         ),
     ]
