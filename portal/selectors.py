@@ -51,9 +51,12 @@ def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = F
     """Complaints about this listener that the group has shared with them, latest session first,
     as dicts of the columns the list shows: never the complainant's identity (nor its decryption).
 
-    Sorting by the session's time (the date the list shows) also keeps Postgres on the listener
-    index; sorting by ``submitted_at`` made it walk that index over every complaint.
-    ``needing_action`` keeps the complaints with a statement to write or a question to answer.
+    Sorted by the session's time, the date the list shows. NULLS LAST (the column is never null)
+    is an order no single-column index provides, so Postgres takes the listener's rows by the
+    listener index and sorts them; given an index in the requested order it walked that index
+    backwards over every complaint of every listener (~45 ms at 100,000 complaints) looking for
+    thirty of this listener's. ``needing_action`` keeps the complaints with a statement to write
+    or a question to answer.
     """
     complaints = Complaint.objects.filter(SHARED, listener=listener)
     if needing_action:
@@ -62,7 +65,7 @@ def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = F
             state__in=STATEMENT_STATES, listener_statement__isnull=False, listener_statement__submitted_at=None
         )
         complaints = complaints.filter(statement_due | Exists(unanswered))
-    return complaints.order_by("-session__started_at", "-pk").values(
+    return complaints.order_by(F("session__started_at").desc(nulls_last=True), "-pk").values(
         "id",
         "state",
         order_no=F("session__order_no"),
