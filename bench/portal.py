@@ -4,11 +4,13 @@
 
 The bench data set (N complaints, default 100000) is loaded as by the other benches; on top of it
 this script adds, once, its own listener (portal-listener@bench.hearken.local) with 500 complaints
-shared with them (a statement requested for each; 20 of them also carry a notified decision) and
-200 tasks from those decisions. Nothing of the other benches is changed.
+shared with them (a statement requested for each; 20 of them also carry a notified decision),
+200 tasks from those decisions, 30 open questions and one interview in each open state. Nothing
+of the other benches is changed.
 
 In process: the SQL queries of each page (target <= 15). Over HTTP: R requests by 1 client per
-page (target p95 <= 60 ms).
+page (target p95 <= 60 ms): the home, the complaint list and the list filtered to the complaints
+needing the listener (where the home's "see all" links lead).
 """
 
 from __future__ import annotations
@@ -46,9 +48,15 @@ QUERY_LIMIT = 15
 N_SHARED = 500
 N_DECISIONS = 20
 TASKS_PER_DECISION = 10
+N_QUESTIONS = 30
+INTERVIEW_STATES = ["requested", "scheduling", "materials_due", "scheduled"]
 EMAIL = "portal-listener@bench.hearken.local"
 CODE = "BPORTAL1"
-PAGES = [("portal home", "/portal/"), ("complaint list", "/portal/complaints/")]
+PAGES = [
+    ("portal home", "/portal/"),
+    ("complaint list", "/portal/complaints/"),
+    ("complaint list, needing action", "/portal/complaints/?todo=1"),
+]
 PORTAL_CHECK = """
 from django.urls import reverse
 reverse("portal:listener_home"); reverse("portal:complaints")
@@ -175,6 +183,51 @@ def ensure_portal_listener() -> str:
     return EMAIL
 
 
+def ensure_open_questions_and_interviews(email: str) -> None:
+    """Once, on top of the listener's cases: questions to answer and one interview in each open
+    state, so the home's every kind of open item is read. Added to an existing bench listener too."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from complaints.models import Complaint
+    from evaluations.models import InformationRequest
+    from interviews.models import CompetencyInterview, InterviewSlot, InterviewState
+    from listeners.models import ListenerProfile
+
+    profile = ListenerProfile.objects.get(user__email=email)
+    if CompetencyInterview.objects.filter(listener=profile).exists():
+        return
+    now = timezone.now()
+    reviewer = User.objects.get(email=staff_email("reviewer", 1))
+    investigated = list(Complaint.objects.filter(listener=profile, state="investigation").order_by("pk")[:N_QUESTIONS])
+    with transaction.atomic():
+        InformationRequest.objects.bulk_create(
+            InformationRequest(
+                complaint=c,
+                party="listener",
+                question="当时您为什么结束了通话？",
+                asked_by=reviewer,
+                due_at=now + timedelta(days=1 + i % 7),
+            )
+            for i, c in enumerate(investigated)
+        )
+        for k, state in enumerate(INTERVIEW_STATES):
+            interview = CompetencyInterview.objects.create(
+                listener=profile,
+                complaint=investigated[k],
+                reason="处理决定要求进行胜任力考核面试。",
+                requested_by=reviewer,
+                state=state,
+            )
+            if state in (InterviewState.MATERIALS_DUE, InterviewState.SCHEDULED):
+                starts = now + timedelta(days=5 + k)
+                InterviewSlot.objects.create(
+                    starts_at=starts, ends_at=starts + timedelta(hours=1), published_by=reviewer, interview=interview
+                )
+    log(f"added {len(investigated)} open questions and {len(INTERVIEW_STATES)} open interviews to {email}")
+
+
 class PageReader:
     def __init__(self, http, url: str) -> None:
         self.http = http
@@ -201,7 +254,11 @@ def main() -> int:
     from accounts.models import User
 
     email = ensure_portal_listener()
-    extra = [f"listener {email}: {N_SHARED} shared complaints, {N_DECISIONS * TASKS_PER_DECISION} tasks"]
+    ensure_open_questions_and_interviews(email)
+    extra = [
+        f"listener {email}: {N_SHARED} shared complaints, {N_DECISIONS * TASKS_PER_DECISION} tasks, "
+        f"{N_QUESTIONS} open questions, {len(INTERVIEW_STATES)} open interviews"
+    ]
 
     in_process_ready()
     client = Client()
