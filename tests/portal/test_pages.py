@@ -269,6 +269,7 @@ def test_the_list_can_show_only_the_complaints_needing_the_listener(db):
     complaint, _lead = shared_case()
     done, _ = shared_case_about(complaint.listener)
     ListenerStatement.objects.filter(complaint=done).update(body="写好了", submitted_at=timezone.now())
+    theirs, _ = shared_case()
     client = listener_client(complaint)
 
     everything = client.get("/portal/complaints/").content.decode()
@@ -276,6 +277,9 @@ def test_the_list_can_show_only_the_complaints_needing_the_listener(db):
 
     assert complaint.session.order_no in everything and done.session.order_no in everything
     assert complaint.session.order_no in todo and done.session.order_no not in todo
+    assert theirs.session.order_no not in everything and theirs.session.order_no not in todo
+    for secret in identity_of(complaint):
+        assert secret not in todo, secret
 
 
 # --- statement --------------------------------------------------------------------------------------
