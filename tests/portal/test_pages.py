@@ -166,6 +166,17 @@ def test_home_shows_status_with_its_reason_and_the_open_items(db):
     assert shared.session.order_no in html
 
 
+def test_a_listener_with_nothing_open_is_told_so(db):
+    profile = ListenerProfileFactory()
+
+    response = signed_in_client(profile.user).get("/portal/")
+
+    html = response.content.decode()
+    assert 'data-testid="nothing-open"' in html and "目前没有需要您处理的事项。" in html
+    assert "您可以正常接单。" in html
+    assert "查看全部" not in html
+
+
 def test_home_lists_every_open_interview_with_its_next_step_and_date(db):
     profile = ListenerProfileFactory()
     staff = UserFactory(roles=["supervisor"])
