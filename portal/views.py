@@ -121,9 +121,8 @@ class InterviewStep:
 def _interview_step(row: dict) -> InterviewStep:
     pk, order_no, slot_at = row["id"], row["order_no"], row["slot_starts_at"]
     state = row["state"]
-    if state == InterviewState.REQUESTED:
-        return InterviewStep(pk, order_no, _("等待工作人员邀请您预约面试时段"), None)
-    if state == InterviewState.SCHEDULING:
+    # interview_book accepts a requested interview as well as one staff opened for scheduling.
+    if state in (InterviewState.REQUESTED, InterviewState.SCHEDULING):
         return InterviewStep(pk, order_no, _("请预约一个面试时段"), None)
     if state == InterviewState.MATERIALS_DUE:
         due = slot_at - CASE_REPORT_LEAD if slot_at else None
