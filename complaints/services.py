@@ -768,6 +768,8 @@ def complaint_decide(*, complaint: Complaint, actor: User, note: str) -> Complai
     """Only evaluations.services calls this, after checking that the decision is approved."""
     locked = _transition(complaint, "decide", actor=actor, note=note, visible=True, expected_version=None)
     deadline_meet(subject=locked, kinds=[DeadlineKind.DECISION])
+    # A statement not written by the decision is no longer asked for.
+    deadline_cancel(subject=locked, kinds=[DeadlineKind.LISTENER_STATEMENT])
     return locked
 
 

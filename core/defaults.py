@@ -12,6 +12,8 @@ DEFAULT_POLICIES = [
     # Counted back from the interview: the report is due this long before the slot.
     ("case_report", timedelta(days=2), timedelta(days=1), True, False),
     ("listener_task", timedelta(days=14), timedelta(days=2), True, False),
+    # The listener's account of a complaint, asked for during the investigation.
+    ("listener_statement", timedelta(days=3), timedelta(days=1), True, False),
     # Invitation an hour after closing, one reminder seven days later, then nothing.
     ("satisfaction_survey", timedelta(days=7, hours=1), timedelta(days=7), False, False),
     # A confidentiality-break report: a supervisor acknowledges it within the hour, day or night.

@@ -39,6 +39,7 @@ class DeadlineKind(models.TextChoices):
     INTERVIEW_RESULT = "interview_result", _("面试结果")
     CASE_REPORT = "case_report", _("个案报告")
     LISTENER_TASK = "listener_task", _("倾听师任务")
+    LISTENER_STATEMENT = "listener_statement", _("倾听师陈述")
     SATISFACTION_SURVEY = "satisfaction_survey", _("满意度回访")
     BREAK_ACK = "break_ack", _("突破保密报告确认")
 

@@ -166,6 +166,7 @@ class ListenerStatement(models.Model):
     complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="listener_statement")
     listener = models.ForeignKey(ListenerProfile, on_delete=models.PROTECT, related_name="statements")
     body = models.TextField(_("陈述"), blank=True)
+    due_at = models.DateTimeField(_("提交期限"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -35,7 +35,7 @@ from complaints.services import (
     staff_link,
     validate_evidence_file,
 )
-from core.deadlines import deadline_cancel, deadline_meet
+from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_for
 from core.models import DeadlineKind
 from core.notifications import notify
 from listeners.models import ListenerStatus
@@ -274,10 +274,20 @@ def statement_request(*, complaint: Complaint, actor: User) -> ListenerStatement
     """Tell the listener of the complaint (never who filed it) and ask for their account."""
     _require_case_reviewer(actor, complaint)
     _require_investigating(complaint)
+    due, _remind = due_for(DeadlineKind.LISTENER_STATEMENT, timezone.now())
     statement, created = ListenerStatement.objects.get_or_create(
-        complaint=complaint, defaults={"listener": complaint.listener}
+        complaint=complaint, defaults={"listener": complaint.listener, "due_at": due}
     )
     if created:
+        # The complaint is the subject, so withdrawing or rejecting it cancels the reminder too.
+        deadline_open(
+            subject=complaint,
+            kind=DeadlineKind.LISTENER_STATEMENT,
+            label=_("订单 %(order)s 的陈述") % {"order": complaint.session.order_no},
+            link=f"/portal/complaints/{complaint.pk}/",
+            owner=complaint.listener.user,
+            due_at=due,
+        )
         complaint_record(complaint=complaint, actor=actor, note=_("已请倾听师提交陈述。"), visible=False)
         notify(
             recipients=[complaint.listener.user],
@@ -308,6 +318,7 @@ def statement_save(*, statement: ListenerStatement, actor: User, body: str, subm
     locked.save(update_fields=fields)
     if submit:
         complaint = locked.complaint
+        deadline_meet(subject=complaint, kinds=[DeadlineKind.LISTENER_STATEMENT])
         complaint_record(complaint=complaint, actor=actor, note=_("倾听师提交了陈述。"), visible=False)
         notify(
             recipients=get_user_model().objects.filter(pk__in=reviewers_of(complaint)),

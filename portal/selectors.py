@@ -100,7 +100,7 @@ def listener_appeal_for(decision) -> Appeal | None:
 
 
 def open_statements_for(listener: ListenerProfile) -> QuerySet:
-    """Statements still to write, oldest complaint first."""
+    """Statements still to write, soonest due first."""
     return (
         ListenerStatement.objects.filter(
             listener=listener,
@@ -108,10 +108,11 @@ def open_statements_for(listener: ListenerProfile) -> QuerySet:
             complaint__state__in=STATEMENT_STATES,
             submitted_at=None,
         )
-        .order_by("complaint__submitted_at", "id")
+        .order_by(F("due_at").asc(nulls_last=True), "complaint__submitted_at", "id")
         .values(
             "id",
             "complaint_id",
+            "due_at",
             order_no=F("complaint__session__order_no"),
             has_draft=ExpressionWrapper(~Q(body=""), output_field=BooleanField()),
         )

@@ -1,10 +1,20 @@
 """Investigation and scored evaluation: who may score, who sees what, and conflicts of interest."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from complaints.models import ComplaintState
-from complaints.services import ComplaintConflict, complaint_escalate, complaint_start_triage, conflict_declare
+from complaints.services import (
+    ComplaintConflict,
+    complaint_escalate,
+    complaint_start_triage,
+    complaint_withdraw,
+    conflict_declare,
+)
+from core.models import Deadline, DeadlineKind
 from evaluations.models import ContactRecord, Evaluation, Party
 from evaluations.services import (
     contact_record_add,
@@ -295,3 +305,31 @@ def test_a_contact_record_keeps_an_attached_file_served_only_to_the_case_reviewe
             summary="x",
             upload=SimpleUploadedFile("a.pdf", b"MZ\x90\x00"),
         )
+
+
+def test_a_statement_request_has_a_due_date_that_submitting_meets(db):
+    complaint, lead = escalated_case()
+
+    statement = statement_request(complaint=complaint, actor=lead)
+    deadline = Deadline.objects.get(kind=DeadlineKind.LISTENER_STATEMENT)
+
+    assert statement.due_at == deadline.due_at
+    assert deadline.owner == complaint.listener.user and deadline.state == Deadline.State.OPEN
+    assert complaint.session.order_no in deadline.label and complaint.reference not in deadline.label
+    assert timedelta(days=2) < deadline.due_at - timezone.now() <= timedelta(days=3)
+    statement_request(complaint=complaint, actor=lead)  # asked again: still one deadline
+    assert Deadline.objects.filter(kind=DeadlineKind.LISTENER_STATEMENT).count() == 1
+
+    statement_save(statement=statement, actor=complaint.listener.user, body="我的陈述", submit=True)
+
+    deadline.refresh_from_db()
+    assert deadline.state == Deadline.State.MET
+
+
+def test_withdrawing_the_complaint_cancels_the_statement_reminder(db):
+    complaint, lead = escalated_case()
+    statement_request(complaint=complaint, actor=lead)
+
+    complaint_withdraw(complaint=complaint, actor=complaint.complainant, reason="已和解")
+
+    assert Deadline.objects.get(kind=DeadlineKind.LISTENER_STATEMENT).state == Deadline.State.CANCELLED

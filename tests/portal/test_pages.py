@@ -164,6 +164,11 @@ def test_home_shows_status_with_its_reason_and_the_open_items(db):
     assert len(response.context["tasks"]) == 3
     assert response.context["unread"] >= 1
     assert shared.session.order_no in html
+    due = ListenerStatement.objects.get(complaint=shared).due_at
+    assert response.context["statements"][0]["due_at"] == due
+    assert f"{timezone.localtime(due):%Y-%m-%d %H:%M} 前" in html
+    page = listener_client(complaint).get(f"/portal/complaints/{shared.pk}/").content.decode()
+    assert f"请在 {timezone.localtime(due):%Y-%m-%d %H:%M} 前提交陈述" in page
 
 
 def test_a_listener_with_nothing_open_is_told_so(db):
