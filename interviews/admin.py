@@ -54,6 +54,7 @@ from .services import (
     interview_hold,
     interview_mark_no_show,
     interview_open_scheduling,
+    interview_release_slot,
     interview_score,
     interview_send_result,
     panel_set,
@@ -250,6 +251,12 @@ STAFF_ACTIONS: list[tuple[str, StrOrPromise, list[str], Callable[[User, Competen
     ("open_scheduling", gettext_lazy("开放预约"), [InterviewState.REQUESTED], lambda u, _i: _is_supervisor(u)),
     ("hold", gettext_lazy("记录为已面试"), [InterviewState.SCHEDULED], _leads),
     ("no_show", gettext_lazy("记为未出席"), [InterviewState.SCHEDULED], _leads),
+    (
+        "release_slot",
+        gettext_lazy("释放时段"),
+        [InterviewState.MATERIALS_DUE],
+        lambda u, _i: _is_supervisor(u),
+    ),
     ("score", gettext_lazy("评分"), [InterviewState.HELD], _leads),
     ("send_result", gettext_lazy("发送结果"), [InterviewState.SCORED], _leads),
 ]
@@ -343,6 +350,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             ("open_scheduling", self.open_scheduling_view),
             ("hold", self.hold_view),
             ("no_show", self.no_show_view),
+            ("release_slot", self.release_slot_view),
             ("score", self.score_view),
             ("send_result", self.send_result_view),
         ]
@@ -424,6 +432,27 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             title=_("开放预约"),
             explanation=_("开放后，倾听师会收到通知，可以在门户中选择一个已发布的面试时段。"),
             submit=_("确认开放预约"),
+        )
+
+    def release_slot_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "release_slot")
+        if self._state_refused(request, interview, "release_slot"):
+            return HttpResponseRedirect(self._change_url(interview))
+        form = ConfirmForm(_posted(request))
+        if form.is_valid() and self._call(form, interview_release_slot, interview=interview, actor=user):
+            messages.success(request, _("时段已释放，倾听师提交个案报告后可以重新预约。"))
+            return HttpResponseRedirect(self._change_url(interview))
+        return self._page(
+            request,
+            interview,
+            "action.html",
+            form=form,
+            title=_("释放时段"),
+            explanation=_(
+                "个案报告没有在面试前 48 小时内提交。释放后，这个时段可供他人预约，倾听师会收到通知，"
+                "提交个案报告后重新预约。"
+            ),
+            submit=_("确认释放时段"),
         )
 
     def hold_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

@@ -133,6 +133,10 @@ class CompetencyInterview(models.Model):
     def confirm(self) -> None:
         pass
 
+    @transition(field=state, source=InterviewState.MATERIALS_DUE, target=InterviewState.SCHEDULING)
+    def release_slot(self) -> None:
+        pass
+
     @transition(field=state, source=InterviewState.SCHEDULED, target=InterviewState.HELD, conditions=[_panel_named])
     def hold(self) -> None:
         pass

@@ -392,6 +392,34 @@ def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> Co
 
 
 @transaction.atomic
+def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+    """The case report missed its deadline (48 hours before the slot): a supervisor frees the slot
+    for others and the listener books again once the report is in."""
+    _require_supervisor(actor)
+    locked = interview_get_for_update(interview.pk)
+    if locked.state != InterviewState.MATERIALS_DUE:
+        raise ValidationError(_("只有等待个案报告的面试可以释放时段。"))
+    if _has_case_report(locked):
+        raise ValidationError(_("个案报告已提交，不能释放时段。"))
+    slot = _booked_slot(locked)
+    if slot is not None and timezone.now() < slot.starts_at - CASE_REPORT_LEAD:
+        raise ValidationError(_("个案报告的截止时间还没到，不能释放时段。"))
+    locked.release_slot()
+    locked.save(update_fields=["state"])
+    InterviewSlot.objects.filter(interview=locked).update(interview=None)
+    deadline_cancel(subject=locked, kinds=[DeadlineKind.CASE_REPORT])
+    notify(
+        recipients=[locked.listener.user],
+        kind="listener.interview_slot_released",
+        template="interview_slot_released",
+        context={"slot": _slot_text(slot)},
+        link=_portal_link(locked),
+        dedupe_key=f"interview_slot_released:{locked.pk}:{slot.pk if slot else '-'}",
+    )
+    return locked
+
+
+@transaction.atomic
 def interview_cancel(*, interview: CompetencyInterview, actor: User | None = None) -> CompetencyInterview:
     """Cancel an interview that has not taken place; its slot is freed, its deadlines cancelled and
     the listener told (and the panel, once it had the meeting number). A no-op on an interview
