@@ -155,6 +155,15 @@ class EthicsCase(ConcurrentTransitionMixin, models.Model):
     def has_grade(self) -> bool:
         return self.grade_id is not None
 
+    def has_no_open_tasks(self) -> bool:
+        """A decided case closes when its last task is verified; by hand only once none is left,
+        so tasks, deadlines and a temporary status are never stranded on a closed case."""
+        if self.state != E.DECIDED:
+            return True
+        from evaluations.measures import open_tasks_of
+
+        return not open_tasks_of(self).exists()
+
     # --- transitions: declarative, no side effects --------------------------
     @transition(field=state, source=E.OPENED, target=E.INVESTIGATING, permission=_is_supervisor)
     def start_investigating(self) -> None:
@@ -170,7 +179,13 @@ class EthicsCase(ConcurrentTransitionMixin, models.Model):
     def decide(self) -> None:
         pass
 
-    @transition(field=state, source=[E.OPENED, E.DECIDED], target=E.CLOSED, permission=_is_supervisor)
+    @transition(
+        field=state,
+        source=[E.OPENED, E.DECIDED],
+        target=E.CLOSED,
+        permission=_is_supervisor,
+        conditions=[has_no_open_tasks],
+    )
     def close(self) -> None:
         pass
 

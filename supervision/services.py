@@ -274,7 +274,8 @@ def ethics_case_tasks_done(case: EthicsCase, actor: User) -> None:
 
 @transaction.atomic
 def ethics_case_close(*, case: EthicsCase, actor: User, note: str, expected_version: int | None = None) -> EthicsCase:
-    """Close after a decision, or at once when the case is unfounded (a note says why)."""
+    """Close at once when the case is unfounded (a note says why), or a decided case none of whose
+    tasks is left open (the last verification closes it by itself)."""
     if not note.strip():
         raise ValidationError({"note": [_("请写明结案说明。")]})
     return _case_transition(
@@ -284,6 +285,7 @@ def ethics_case_close(*, case: EthicsCase, actor: User, note: str, expected_vers
         note=note.strip(),
         prepare={"closed_at": timezone.now()},
         expected_version=expected_version,
+        condition_message=_("处理决定还有未核实的任务；任务全部核实后案件会自动结案。"),
     )
 
 

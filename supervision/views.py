@@ -367,6 +367,8 @@ def _render_case(
         "measure_labels": [Measure(m).label for m in case.measures],
         "grade_defaults": [Measure(m).label for m in case.grade.measures] if case.grade else [],
         "tasks": tasks_of(case).order_by("due_at", "id"),
+        "can_close": case.state == EthicsCaseState.OPENED
+        or (case.state == EthicsCaseState.DECIDED and case.has_no_open_tasks()),
         "sessions": sessions,
         "more_sessions": more_sessions,
         "reveal_form": reveal_form or RevealForm(),

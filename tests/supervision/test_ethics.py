@@ -6,7 +6,8 @@ from accounts.roles import Role
 from complaints.models import Complaint
 from config.urls import urlpatterns as root_urlpatterns
 from core.models import AccessLog, Notification
-from evaluations.models import Grade
+from evaluations.models import Grade, ListenerTask
+from evaluations.services import task_review, task_submit
 from supervision.models import EthicsCase, EthicsCaseEvent, EthicsCaseState, EthicsSource, ListenerReport, ReportKind
 from supervision.services import (
     SupervisionConflict,
@@ -62,7 +63,9 @@ def test_a_case_goes_from_opened_to_closed_with_an_event_for_each_step(listener,
         adjustment_reason="以督导代替继续学习",
         text_to_listener="请阅读反馈并接受督导。",
     )
-    case = ethics_case_close(case=case, actor=supervisor, note="已落实")
+    for task in ListenerTask.objects.filter(listener=listener):
+        task_submit(task=task, actor=listener.user, note="已完成")
+        task_review(task=task, actor=supervisor, accepted=True)
 
     # then
     case.refresh_from_db()

@@ -17,6 +17,7 @@ from listeners.models import ListenerStatus, ListenerStatusChange
 from supervision.models import EthicsCase, EthicsCaseState, EthicsSource
 from supervision.services import (
     SupervisionConflict,
+    ethics_case_close,
     ethics_case_decide,
     ethics_case_open,
     ethics_case_record_evaluation,
@@ -285,3 +286,17 @@ def test_a_supervisor_opens_a_case_of_their_own_and_others_cannot(listener, supe
     assert case.listener == listener and case.source == EthicsSource.SUPERVISOR_OBSERVATION
     assert case.opened_by == supervisor and case.events.count() == 1
     assert reviewer.status_code == 403
+
+
+def test_a_decided_case_with_open_tasks_cannot_be_closed_by_hand(listener, supervisor):
+    case = ethics_case_decide(case=evaluated(listener, supervisor, 2), actor=supervisor, text_to_listener="说明")
+
+    with pytest.raises(ValidationError) as refused:
+        ethics_case_close(case=case, actor=supervisor, note="提前结案")
+    page = signed_in_client(supervisor).get(f"/supervision/ethics/{case.pk}/").content.decode()
+
+    assert "任务全部核实后案件会自动结案" in " ".join(refused.value.messages)
+    case.refresh_from_db()
+    assert case.state == EthicsCaseState.DECIDED
+    assert 'data-testid="action-close"' not in page
+    assert ListenerTask.objects.filter(listener=listener, state=TaskState.OPEN).count() == 3
