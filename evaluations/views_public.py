@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.typing import AuthedHttpRequest
 from complaints.models import Complaint
 from complaints.services import ComplaintConflict
+from core.params import int_param
 
 from .forms_public import AnswerForm
 from .models import InformationRequest, Party
@@ -29,7 +30,7 @@ def complainant_questions(request: AuthedHttpRequest, reference: str) -> HttpRes
     )
     forms = {q.pk: AnswerForm(prefix=f"q{q.pk}") for q in questions if q.answered_at is None}
     if request.method == "POST":
-        pk = int(request.POST.get("question", "0") or 0)
+        pk = int_param(request.POST.get("question")) or 0
         question = next((q for q in questions if q.pk == pk), None)
         if question is not None and question.answered_at is None:
             form = AnswerForm(request.POST, prefix=f"q{pk}")

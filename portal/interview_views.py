@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.typing import AuthedHttpRequest
 from core.downloads import private_download
+from core.params import int_param
 from evaluations.forms import add_service_errors
 from interviews.models import (
     OPEN_STATES,
@@ -153,7 +154,7 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             target = {"book": book_form, "upload": material_form}.get(action)
             if target is None:
-                target = plan_forms.get(int(request.POST.get("item", 0) or 0))
+                target = plan_forms.get(int_param(request.POST.get("item")) or 0)
             if target is not None:
                 add_service_errors(target, exc)
             else:

@@ -18,6 +18,7 @@ from accounts.typing import AuthedHttpRequest
 from complaints.models import Complaint, ComplaintState, Demand
 from complaints.services import ComplaintConflict
 from core.notifications import unread_count
+from core.params import int_param
 from evaluations.forms import add_service_errors
 from evaluations.models import Decision, DecisionState, ListenerStatement, Measure, TaskState
 from evaluations.services import (
@@ -248,7 +249,7 @@ def complaint_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 "statement_submit": statement_form,
                 "respond": response_form,
                 "appeal": appeal_form,
-            }.get(action) or answer_forms.get(int(request.POST.get("question", 0) or 0))
+            }.get(action) or answer_forms.get(int_param(request.POST.get("question")) or 0)
             if target is not None:
                 add_service_errors(target, exc, {"listener_response": "response", "listener_response_reason": "reason"})
             else:
@@ -285,7 +286,10 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
     listener = _listener(request)
     bound: dict[int, TaskSubmitForm] = {}
     if request.method == "POST":
-        task = selectors.task_get(listener, int(request.POST.get("task", 0) or 0))
+        task_pk = int_param(request.POST.get("task"))
+        if task_pk is None:
+            raise Http404
+        task = selectors.task_get(listener, task_pk)
         form = bound[task.pk] = TaskSubmitForm(request.POST, request.FILES, prefix=f"t{task.pk}")
         if form.is_valid():
             try:

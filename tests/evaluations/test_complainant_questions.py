@@ -50,3 +50,15 @@ def test_questions_for_the_listener_and_other_peoples_cases_stay_hidden(db):
 
     assert "你当时怎么想的" not in mine.content.decode()
     assert stranger.status_code == 404
+
+
+def test_a_tampered_question_id_changes_nothing_and_is_not_an_error(db):
+    complaint, lead = escalated_case()
+    information_request_create(complaint=complaint, actor=lead, party="complainant", question="几点开始的？")
+
+    response = signed_in_client(complaint.complainant).post(
+        f"/complaints/{complaint.reference}/questions/", {"question": "abc", "q0-answer": "x"}
+    )
+
+    assert response.status_code < 500
+    assert InformationRequest.objects.get().answered_at is None

@@ -547,3 +547,12 @@ def test_a_statement_is_no_longer_asked_for_once_the_case_has_moved_past_evaluat
     assert home.context["statements"] == []
     assert late.status_code == 302
     assert ListenerStatement.objects.get(complaint=complaint).submitted_at is None
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1e3", "-1", "99999999999999999999999"])
+def test_a_tampered_task_id_is_a_404_not_an_error(db, value):
+    complaint, _lead, _decision = notified_case()
+
+    response = listener_client(complaint).post("/portal/tasks/", {"task": value, "evidence_note": "x"})
+
+    assert response.status_code == 404
