@@ -15,6 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -62,6 +63,8 @@ CASE_REPORT_LEAD = timedelta(hours=48)
 MIN_MINUTES, MAX_MINUTES = 40, 60
 RESULT_WITHIN = timedelta(days=7)
 REAPPLY_AFTER_MONTHS = 6
+# Stored as the interview's reason (data, in the source language like other reasons).
+REAPPLICATION_REASON = "重新入驻申请"
 PLAN_DUE_AFTER = timedelta(days=90)
 PASS_FROM, CONDITIONAL_FROM = Decimal("70"), Decimal("60")
 CENT = Decimal("0.01")
@@ -572,7 +575,8 @@ def interview_send_result(
     locked.band = band
     if band == Band.PASS:
         plan = _plan_items(locked, now)
-        if listener.status in (ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED):
+        # A reapplicant who was delisted comes back too, like a hidden or suspended listener.
+        if listener.status in (ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED, ListenerStatus.DELISTED):
             listener_set_status(
                 listener=listener,
                 status=ListenerStatus.ACTIVE,
@@ -698,3 +702,26 @@ def reapplication_check(*, listener: ListenerProfile, when: datetime | None = No
             _("胜任力考核面试未通过，%(date)s 起方可重新申请。")
             % {"date": date_format(timezone.localtime(failed.eligible_to_reapply_at), "Y-m-d")}
         )
+
+
+@transaction.atomic
+def reapplication_submit(*, listener: ListenerProfile, actor: User) -> CompetencyInterview:
+    """A listener delisted by a failed interview asks to practise again: once the six months are
+    over a new competency interview is requested (or the open one returned, see interview_request)
+    and the supervisors are told. Before the date nothing is written."""
+    if listener.user_id != actor.pk:
+        raise PermissionDenied(_("只有倾听师本人可以申请重新入驻。"))
+    locked = listener_get_for_update(listener.pk)
+    if locked.status != ListenerStatus.DELISTED or last_failed_interview(locked) is None:
+        raise ValidationError(_("只有因胜任力考核面试未通过而被清退的倾听师可以在这里申请重新入驻。"))
+    reapplication_check(listener=locked)
+    interview = interview_request(listener=locked, reason=REAPPLICATION_REASON, actor=actor)
+    notify(
+        recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+        kind="staff.interview_reapplication",
+        template="interview_reapplication",
+        context={"number": interview.pk},
+        link=_admin_link(interview),
+        dedupe_key=f"interview_reapplication:{interview.pk}",
+    )
+    return interview

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.typing import AuthedHttpRequest
 from core.downloads import private_download
@@ -35,7 +35,14 @@ from interviews.models import (
     MaterialKind,
     PlanItemState,
 )
-from interviews.services import CASE_REPORT_LEAD, interview_book, material_upload, plan_item_submit
+from interviews.selectors import last_failed_interview
+from interviews.services import (
+    CASE_REPORT_LEAD,
+    interview_book,
+    material_upload,
+    plan_item_submit,
+    reapplication_submit,
+)
 from listeners.models import ListenerProfile, ListenerStatus
 
 from . import selectors
@@ -99,12 +106,43 @@ def _slot_of(interview: CompetencyInterview) -> InterviewSlot | None:
         return None
 
 
+def _reapplication(listener: ListenerProfile, rows: list) -> dict | None:
+    """For a listener delisted by a failed interview: from when they may reapply, and whether the
+    button shows (the date has come and no interview is open yet)."""
+    if listener.status != ListenerStatus.DELISTED:
+        return None
+    failed = last_failed_interview(listener)
+    if failed is None or failed.eligible_to_reapply_at is None:
+        return None
+    eligible_at = failed.eligible_to_reapply_at
+    has_open = any(i.state in OPEN_STATES for i, _e, _s in rows)
+    return {"eligible_at": eligible_at, "can_apply": timezone.now() >= eligible_at and not has_open}
+
+
+def _list_page(request: AuthedHttpRequest, listener: ListenerProfile, status: int = 200) -> HttpResponse:
+    rows = [(i, plain_state(i), _slot_of(i)) for i in interviews_for(listener)]
+    context = {"rows": rows, "reapplication": _reapplication(listener, rows)}
+    return render(request, "portal/interview_list.html", context, status=status)
+
+
 @login_required
 @require_GET
 def interview_list(request: AuthedHttpRequest) -> HttpResponse:
+    return _list_page(request, _listener(request))
+
+
+@login_required
+@require_POST
+def interview_reapply(request: AuthedHttpRequest) -> HttpResponse:
+    """The "申请重新入驻" button: before the date it is refused (400, the date in the message)."""
     listener = _listener(request)
-    rows = [(i, plain_state(i), _slot_of(i)) for i in interviews_for(listener)]
-    return render(request, "portal/interview_list.html", {"rows": rows})
+    try:
+        interview = reapplication_submit(listener=listener, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _list_page(request, listener, status=400)
+    messages.success(request, _("已提交重新入驻申请，平台会为您安排胜任力考核面试。"))
+    return redirect("portal:interview", pk=interview.pk)
 
 
 @login_required

@@ -16,6 +16,7 @@ from . import interview_views  # noqa: E402
 
 urlpatterns += [
     path("portal/interviews/", interview_views.interview_list, name="interviews"),
+    path("portal/interviews/reapply/", interview_views.interview_reapply, name="interview_reapply"),
     path("portal/interviews/<int:pk>/", interview_views.interview_detail, name="interview"),
     path(
         "portal/interviews/<int:pk>/plan/<int:item_pk>/evidence/",
