@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +23,20 @@ from accounts.typing import AuthedHttpRequest
 from .metrics import CACHE_SECONDS, Period, dashboard_metrics_cached
 
 LISTENER_ROWS_SHOWN = 50
+CAUSE_ROWS_SHOWN = 10
 DEFAULT_DAYS = 365
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# The dashboard counts from the platform's earliest possible records to a year ahead; a date
+# outside is a typing slip (and a day past date.max has no following day to count up to).
+EARLIEST = date(2000, 1, 1)
+AHEAD_DAYS = 366
+
+
+def latest_date() -> date:
+    return timezone.localdate() + timedelta(days=AHEAD_DAYS)
 
 
 class PeriodForm(forms.Form):
@@ -35,6 +46,22 @@ class PeriodForm(forms.Form):
     end = forms.DateField(
         label=gettext_lazy("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def _in_range(self, field: str) -> date | None:
+        value = self.cleaned_data.get(field)
+        latest = latest_date()
+        if value and not EARLIEST <= value <= latest:
+            raise forms.ValidationError(
+                _("日期须在 %(earliest)s 至 %(latest)s 之间。")
+                % {"earliest": EARLIEST.isoformat(), "latest": latest.isoformat()}
+            )
+        return value
+
+    def clean_start(self) -> date | None:
+        return self._in_range("start")
+
+    def clean_end(self) -> date | None:
+        return self._in_range("end")
 
     def clean(self):
         data = super().clean()
@@ -49,7 +76,8 @@ def _default_period() -> Period:
 
 
 def period_from(request: AuthedHttpRequest) -> tuple[PeriodForm, Period]:
-    """The period asked for in the query string; the last 12 months when none (or an invalid one) is given."""
+    """The period asked for in the query string; the last 12 months when none (or an invalid one) is
+    given, the form then carrying the errors to show."""
     params = {"start": request.GET.get("from", ""), "end": request.GET.get("to", "")}
     if not (params["start"] or params["end"]):
         period = _default_period()
@@ -61,8 +89,9 @@ def period_from(request: AuthedHttpRequest) -> tuple[PeriodForm, Period]:
 
 
 def _require_supervisor(request: AuthedHttpRequest) -> None:
-    if not request.user.has_role(Role.SUPERVISOR):
-        raise PermissionDenied
+    """Supervisors, and superusers as on the other supervision pages (supervision/views.py)."""
+    if not (request.user.is_superuser or request.user.has_role(Role.SUPERVISOR)):
+        raise PermissionDenied(_("只有督导可以使用这个页面。"))
 
 
 def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -79,17 +108,22 @@ def _chart_data(data: dict[str, Any]) -> dict[str, Any]:
         "by_channel": {"kind": "pie", "name": _("投诉数"), **series(data["by_channel"])},
         "stages": {"kind": "bar", "name": _("中位时长（小时）"), **series(data["stages"], "median_hours")},
         "grades": {"kind": "bar", "name": _("决定数"), **series(data["grades"])},
+        "causes": {"kind": "hbar", "name": _("投诉数"), **series(data["causes"]["rows"][:CAUSE_ROWS_SHOWN])},
         "satisfaction": {"kind": "bar", "name": _("评价数"), **series(data["satisfaction"]["distribution"])},
         "funnel": {
             "kind": "funnel",
             "platform_rate": listeners["platform_rate"],
             "points": [[r["sessions"], r["rate"], r["code"], r["flag"]] for r in listeners["listeners"]],
             "warning": [[p["sessions"], p["warning_upper"]] for p in listeners["funnel"]],
+            "lower": [[p["sessions"], p["warning_lower"]] for p in listeners["funnel"]],
             "alarm": [[p["sessions"], p["alarm_upper"]] for p in listeners["funnel"]],
             "names": {
                 "listeners": _("倾听师"),
+                "above": _("超出上限"),
+                "below": _("低于下限"),
                 "platform": _("平台平均"),
                 "warning": _("95% 控制限"),
+                "lower": _("95% 下限"),
                 "alarm": _("99.8% 控制限"),
                 "x": _("倾诉订单数"),
                 "y": _("每千单投诉数"),
@@ -114,6 +148,7 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     computed_at = datetime.fromisoformat(data["computed_at"])
     context = {
         "form": form,
+        "period_fallback": form.is_bound and not form.is_valid(),
         "period": period,
         "data": data,
         "charts": _chart_data(data),
@@ -121,6 +156,9 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         "cache_minutes": CACHE_SECONDS // 60,
         "listener_rows": data["listeners"]["listeners"][:LISTENER_ROWS_SHOWN],
         "listener_rows_hidden": max(0, len(data["listeners"]["listeners"]) - LISTENER_ROWS_SHOWN),
+        "cause_rows": data["causes"]["rows"][:CAUSE_ROWS_SHOWN],
+        "cause_rows_hidden": max(0, len(data["causes"]["rows"]) - CAUSE_ROWS_SHOWN),
+        "not_evaluated": max(0, data["total"] - data["causes"]["evaluated"]),
         "reports": [(name, label) for name, (label, _cols, _rows) in _reports(data).items()],
         "query": {
             "from": period.start.isoformat() if period.start else "",
@@ -131,6 +169,10 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
 
 
 # --- CSV export --------------------------------------------------------------------------------
+
+
+def flag_label(flag: str) -> str:
+    return {"alarm": _("警报"), "warning": _("预警"), "below": _("低于下限")}.get(flag, "")
 
 
 def neutralise(value: Any) -> str:
@@ -160,6 +202,22 @@ def _reports(data: dict[str, Any]) -> dict[str, tuple[str, list[str], list[list[
             [[r["label"], r["median_hours"], r["count"]] for r in data["stages"]],
         ),
         "grades": (_("处理等级分布"), [_("等级"), _("数量")], [[r["label"], r["count"]] for r in data["grades"]]),
+        "causes": (
+            _("主要投诉原因"),
+            [_("排名"), _("投诉类别"), _("类别代码"), _("评估认定"), _("认定代码"), _("数量"), _("占已评估投诉（%）")],
+            [
+                [
+                    r["rank"],
+                    r["category_label"],
+                    r["category"],
+                    r["finding_label"],
+                    r["finding"],
+                    r["count"],
+                    r["share"],
+                ]
+                for r in data["causes"]["rows"]
+            ],
+        ),
         "satisfaction": (
             _("满意度分布"),
             [_("评分"), _("数量")],
@@ -173,6 +231,7 @@ def _reports(data: dict[str, Any]) -> dict[str, tuple[str, list[str], list[list[
                 _("投诉数"),
                 _("每千单投诉数"),
                 _("期望投诉数"),
+                _("95% 下限"),
                 _("95% 上限"),
                 _("99.8% 上限"),
                 _("标记"),
@@ -184,9 +243,10 @@ def _reports(data: dict[str, Any]) -> dict[str, tuple[str, list[str], list[list[
                     r["complaints"],
                     r["rate"],
                     r["expected"],
+                    r["warning_lower"],
                     r["warning_upper"],
                     r["alarm_upper"],
-                    {"alarm": _("警报"), "warning": _("预警")}.get(r["flag"], ""),
+                    flag_label(r["flag"]),
                 ]
                 for r in data["listeners"]["listeners"]
             ],
@@ -204,7 +264,10 @@ def _reports(data: dict[str, Any]) -> dict[str, tuple[str, list[str], list[list[
 @require_GET
 def export_csv(request: AuthedHttpRequest) -> HttpResponse:
     _require_supervisor(request)
-    _form, period = period_from(request)
+    form, period = period_from(request)
+    if form.is_bound and not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return HttpResponseBadRequest(" ".join(errors), content_type="text/plain; charset=utf-8")
     reports = _reports(dashboard_metrics_cached(period))
     name = request.GET.get("report", "")
     if name not in reports:

@@ -23,12 +23,14 @@ from core.models import Deadline
 from evaluations.models import Decision, DecisionState
 
 CACHE_SECONDS = 300
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 # Decisions that count in the grade distribution: approved (or not needing approval) and beyond.
 COUNTED_DECISIONS = [DecisionState.APPROVED, DecisionState.NOTIFIED]
 # Funnel-plot limits: two-sided 95 % (warning) and 99.8 % (alarm).
 WARNING_COVERAGE = 0.95
 ALARM_COVERAGE = 0.998
+# Flags of a listener above the funnel's upper limits (``below`` is the positive one).
+ABOVE_FLAGS = ("alarm", "warning")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ class Period:
 
     @property
     def end_before(self) -> datetime | None:
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min)) if self.end else None
+        if not self.end or self.end >= date.max:  # no day after the last one: no upper bound
+            return None
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
 
     def q(self, field: str) -> Q:
         q = Q()
@@ -74,16 +78,20 @@ def _where(period: Period, column: str = "submitted_at") -> tuple[str, list[Any]
     return " AND ".join(where), params
 
 
-def _counts_by_month(period: Period) -> dict[datetime, int]:
-    """Complaints per local calendar month, from the month of the period's first complaint to that
-    of its last: one index range count per month, so no row is compared with every month."""
+def _counts_by_month(period: Period) -> list[tuple[datetime, int]]:
+    """Complaints per local calendar month, every month of the period included (0 when none).
+
+    The months run from the period's first day (or, when open, the month of its first complaint)
+    to its last day, never past the current month (or, when open, the month of its last
+    complaint). One index range count per month, so no row is compared with every month.
+    """
     where, params = _where(period)
     tz = timezone.get_current_timezone_name()
     # Only our own column names are interpolated; values go as parameters.
     sql = f"""
         WITH span AS (
-            SELECT date_trunc('month', MIN(submitted_at) AT TIME ZONE %s) AS first,
-                   date_trunc('month', MAX(submitted_at) AT TIME ZONE %s) AS last
+            SELECT date_trunc('month', COALESCE(%s::timestamptz, MIN(submitted_at)) AT TIME ZONE %s) AS first,
+                   date_trunc('month', COALESCE(%s::timestamptz, MAX(submitted_at)) AT TIME ZONE %s) AS last
             FROM complaints_complaint WHERE {where}
         ), months AS (
             SELECT month, month AT TIME ZONE %s AS since, (month + interval '1 month') AT TIME ZONE %s AS until
@@ -91,11 +99,12 @@ def _counts_by_month(period: Period) -> dict[datetime, int]:
         )
         SELECT month, (SELECT COUNT(*) FROM complaints_complaint
                        WHERE {where} AND submitted_at >= months.since AND submitted_at < months.until)
-        FROM months
+        FROM months ORDER BY month
     """  # noqa: S608
+    last = min(period.end_before - timedelta(microseconds=1), timezone.now()) if period.end_before else None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tz, tz, *params, tz, tz, *params])
-        return {month: n for month, n in cursor.fetchall() if n}
+        cursor.execute(sql, [period.start_at, tz, last, tz, *params, tz, tz, *params])
+        return list(cursor.fetchall())
 
 
 # GROUPING(state, category, intake_channel, satisfaction_score): the bit of each column left out
@@ -163,8 +172,7 @@ def complaint_breakdowns(period: Period) -> dict[str, Any]:
     average = sum(score * n for score, n in scores.items()) / responses if responses else None
     return {
         "by_month": [
-            {"key": m.strftime("%Y-%m"), "label": m.strftime("%Y-%m"), "count": n}
-            for m, n in sorted(_counts_by_month(period).items())
+            {"key": m.strftime("%Y-%m"), "label": m.strftime("%Y-%m"), "count": n} for m, n in _counts_by_month(period)
         ],
         "by_state": labelled(found["state"], ComplaintState.choices),
         "by_category": labelled(found["category"], Category.choices),
@@ -273,6 +281,80 @@ def grade_distribution(period: Period) -> list[dict[str, Any]]:
     ]
 
 
+# Findings of a final evaluation, in the order the evaluation form asks them; "other" is a
+# shortcoming (outcome B) with none of the four ticked, "none" an evaluation that found none.
+FINDINGS = ["competence_gap", "subjective_harm", "inducing_orders", "illegality", "other", "none"]
+
+
+def _finding_label(key: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {
+        "competence_gap": _("专业胜任力不足"),
+        "subjective_harm": _("造成用户主观伤害"),
+        "inducing_orders": _("诱导下单"),
+        "illegality": _("涉嫌违法"),
+        "other": _("其他不足"),
+        "none": _("未发现明确不足"),
+    }[key]
+
+
+def top_causes(period: Period) -> dict[str, Any]:
+    """Causes of the period's complaints, most frequent first: what the complaint was about (its
+    category) and what the final evaluation found (each finding; a complaint with two findings
+    counts under both). Only complaints whose final evaluation is submitted have a cause; the
+    others (resolved at intake, still in progress) are counted by category alone.
+
+    One aggregate over the final evaluations joined to the period's complaints.
+    """
+    where, params = _where(period, "c.submitted_at")
+    found = "finding_competence_gap OR finding_subjective_harm OR finding_inducing_orders OR finding_illegality"
+    # Only our own column names and constants are interpolated; the dates go as parameters.
+    sql = f"""
+        WITH evaluated AS (
+            SELECT c.category, e.outcome, e.finding_competence_gap, e.finding_subjective_harm,
+                   e.finding_inducing_orders, e.finding_illegality
+            FROM complaints_complaint c
+            JOIN evaluations_evaluation e ON e.complaint_id = c.id AND e.is_final AND e.submitted_at IS NOT NULL
+            WHERE {where}
+        )
+        SELECT category, finding, COUNT(*), (SELECT COUNT(*) FROM evaluated)
+        FROM evaluated CROSS JOIN LATERAL (VALUES
+            (1, 'competence_gap', finding_competence_gap),
+            (2, 'subjective_harm', finding_subjective_harm),
+            (3, 'inducing_orders', finding_inducing_orders),
+            (4, 'illegality', finding_illegality),
+            (5, 'other', outcome = 'B' AND NOT ({found})),
+            (6, 'none', outcome <> 'B' AND NOT ({found}))
+        ) AS f(position, finding, hit)
+        WHERE f.hit
+        GROUP BY category, finding, position
+        ORDER BY COUNT(*) DESC, position, category
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    evaluated = rows[0][3] if rows else 0
+    categories = dict(Category.choices)
+    return {
+        "evaluated": evaluated,
+        "rows": [
+            {
+                "rank": rank,
+                "key": f"{category}:{finding}",
+                "category": category,
+                "category_label": str(categories.get(category, category)),
+                "finding": finding,
+                "finding_label": _finding_label(finding),
+                "label": f"{categories.get(category, category)} · {_finding_label(finding)}",
+                "count": n,
+                "share": round(100 * n / evaluated, 1),
+            }
+            for rank, (category, finding, n, _total) in enumerate(rows, start=1)
+        ],
+    }
+
+
 # --- listeners: funnel plot --------------------------------------------------------------------
 
 
@@ -340,7 +422,9 @@ def listener_complaint_rates(period: Period) -> dict[str, Any]:
     """Complaints per 1,000 sessions per listener against the platform rate, with funnel limits.
 
     A listener is flagged ``alarm`` above the 99.8 % limit and ``warning`` above the 95 % limit
-    for a Poisson count at the platform rate and the listener's session volume. Sessions and
+    for a Poisson count at the platform rate and the listener's session volume, and ``below``
+    under the 95 % lower limit: fewer complaints than chance explains, a good sign worth learning
+    from. At small volumes the lower limit is 0, so no one is praised (or blamed) for few sessions. Sessions and
     complaints per listener are counted listener by listener on the (listener, time) indexes,
     which reads a few index entries per listener instead of hashing every session and complaint.
     """
@@ -372,7 +456,14 @@ def listener_complaint_rates(period: Period) -> dict[str, Any]:
         observed = complaints.get(lid, 0)
         expected = platform_rate * n_sessions
         warn_low, warn_high, alarm_high = _funnel_limits(expected)
-        flag = "alarm" if observed > alarm_high else "warning" if observed > warn_high else ""
+        if observed > alarm_high:
+            flag = "alarm"
+        elif observed > warn_high:
+            flag = "warning"
+        elif observed < warn_low:
+            flag = "below"
+        else:
+            flag = ""
         rows.append(
             {
                 "code": codes[lid],
@@ -386,14 +477,15 @@ def listener_complaint_rates(period: Period) -> dict[str, Any]:
                 "flag": flag,
             }
         )
-    order = {"alarm": 0, "warning": 1, "": 2}
+    order = {"alarm": 0, "warning": 1, "below": 2, "": 3}
     rows.sort(key=lambda r: (order[r["flag"]], -r["rate"], r["code"]))
     return {
         "platform_rate": round(1000 * platform_rate, 2),
         "sessions": total_sessions,
         "complaints": total_complaints,
         "listeners": rows,
-        "flagged": sum(1 for r in rows if r["flag"]),
+        "flagged": sum(1 for r in rows if r["flag"] in ABOVE_FLAGS),
+        "below": sum(1 for r in rows if r["flag"] == "below"),
         "funnel": funnel_curve(platform_rate, max(sessions.values(), default=0)),
     }
 
@@ -409,10 +501,11 @@ def funnel_curve(platform_rate: float, max_sessions: int, points: int = 40) -> l
         if n in seen:
             continue
         seen.add(n)
-        _low, high, alarm = _funnel_limits(platform_rate * n)
+        low, high, alarm = _funnel_limits(platform_rate * n)
         curve.append(
             {
                 "sessions": n,
+                "warning_lower": round(1000 * low / n, 2),
                 "warning_upper": round(1000 * high / n, 2),
                 "alarm_upper": round(1000 * alarm / n, 2),
             }
@@ -458,6 +551,7 @@ def dashboard_metrics(period: Period) -> dict[str, Any]:
         **breakdowns,
         "stages": stage_median_hours(period),
         "grades": grade_distribution(period),
+        "causes": top_causes(period),
         "listeners": listener_complaint_rates(period),
         "overdue": overdue_by_owner(),
     }

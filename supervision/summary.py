@@ -1,6 +1,7 @@
 """The monthly summary emailed to supervisors: last month's figures from the dashboard metrics.
 
-No personal data: counts, rates, the grade distribution, and flagged listeners by code only.
+No personal data: counts, rates, the grade distribution, the top causes, and flagged listeners
+by code only.
 Sending is idempotent per month (one notification per supervisor per month).
 """
 
@@ -14,8 +15,10 @@ from django.urls import reverse
 from core.notifications import notify
 
 from .audits import month_start, next_month, previous_month
-from .metrics import Period, dashboard_metrics
+from .metrics import ABOVE_FLAGS, Period, dashboard_metrics
 from .services import supervisors
+
+CAUSES_IN_SUMMARY = 5
 
 
 def month_period(month: date) -> Period:
@@ -38,7 +41,13 @@ def monthly_summary(month: date) -> dict[str, Any]:
         "first_response_late": first["late"],
         "first_response_unanswered": first["unanswered"],
         "grades": [{"label": g["label"], "count": g["count"]} for g in metrics["grades"]],
-        "flagged": [{"code": r["code"], "flag": r["flag"]} for r in listeners["listeners"] if r["flag"]],
+        "causes": [
+            {"label": r["label"], "count": r["count"], "share": r["share"]}
+            for r in metrics["causes"]["rows"][:CAUSES_IN_SUMMARY]
+        ],
+        "causes_evaluated": metrics["causes"]["evaluated"],
+        "flagged": [{"code": r["code"], "flag": r["flag"]} for r in listeners["listeners"] if r["flag"] in ABOVE_FLAGS],
+        "below": [r["code"] for r in listeners["listeners"] if r["flag"] == "below"],
         "platform_rate": listeners["platform_rate"],
     }
 

@@ -31,6 +31,17 @@
     });
   }
 
+  // Long labels (the causes) read better down the side, the most frequent at the top.
+  function horizontalOption(spec) {
+    return base({
+      tooltip: Object.assign({ trigger: "axis" }, tooltip),
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: spec.labels },
+      series: [{ type: "bar", name: spec.name, data: spec.values }]
+    });
+  }
+
   function pieOption(spec) {
     return base({
       legend: { type: "scroll", bottom: 0 },
@@ -46,7 +57,8 @@
   function funnelOption(spec) {
     var names = spec.names;
     var normal = spec.points.filter(function (p) { return !p[3]; });
-    var flagged = spec.points.filter(function (p) { return p[3]; });
+    var above = spec.points.filter(function (p) { return p[3] === "alarm" || p[3] === "warning"; });
+    var below = spec.points.filter(function (p) { return p[3] === "below"; });
     var maxX = spec.points.reduce(function (m, p) { return Math.max(m, p[0]); }, 0);
     var maxY = spec.points.reduce(function (m, p) { return Math.max(m, p[1]); }, 0);
     // Limits for tiny volumes run off the top; keep the listeners and the platform line in view.
@@ -58,9 +70,11 @@
       yAxis: { type: "value", name: names.y, max: topY },
       series: [
         { type: "scatter", name: names.listeners, symbolSize: 6, data: normal, encode: { x: 0, y: 1, tooltip: [2, 0, 1] } },
-        { type: "scatter", name: names.listeners + " ⚑", symbolSize: 9, itemStyle: { color: "#c8553d" }, data: flagged, encode: { x: 0, y: 1, tooltip: [2, 0, 1] } },
+        { type: "scatter", name: names.above, symbolSize: 9, itemStyle: { color: "#c8553d" }, data: above, encode: { x: 0, y: 1, tooltip: [2, 0, 1] } },
+        { type: "scatter", name: names.below, symbolSize: 9, symbol: "diamond", itemStyle: { color: "#2e8b57" }, data: below, encode: { x: 0, y: 1, tooltip: [2, 0, 1] } },
         { type: "line", name: names.platform, showSymbol: false, data: [[0, spec.platform_rate], [maxX, spec.platform_rate]], lineStyle: { type: "solid" } },
         { type: "line", name: names.warning, showSymbol: false, data: spec.warning, lineStyle: { type: "dashed" } },
+        { type: "line", name: names.lower, showSymbol: false, data: spec.lower, lineStyle: { type: "dashed" } },
         { type: "line", name: names.alarm, showSymbol: false, data: spec.alarm, lineStyle: { type: "dotted" } }
       ]
     });
@@ -75,6 +89,8 @@
     var option;
     if (spec.kind === "pie") {
       option = pieOption(spec);
+    } else if (spec.kind === "hbar") {
+      option = horizontalOption(spec);
     } else if (spec.kind === "funnel") {
       option = funnelOption(spec);
     } else {

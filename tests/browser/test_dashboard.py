@@ -9,7 +9,18 @@ from ..factories import PASSWORD, TOTPDeviceFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHARTS = ["by_month", "by_category", "by_state", "by_channel", "stages", "grades", "satisfaction", "overdue", "funnel"]
+CHARTS = [
+    "by_month",
+    "by_category",
+    "by_state",
+    "by_channel",
+    "stages",
+    "grades",
+    "causes",
+    "satisfaction",
+    "overdue",
+    "funnel",
+]
 
 
 def test_a_supervisor_opens_the_dashboard_and_the_charts_render(page, tmp_path):
@@ -49,4 +60,11 @@ def test_a_supervisor_opens_the_dashboard_and_the_charts_render(page, tmp_path):
     page.get_by_text("查看数据表").first.click()
     expect(page.get_by_test_id("table-by_month")).to_be_visible()
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    # a date far ahead is refused with the reason, and the charts still draw
+    page.get_by_label("截止日期").fill("9999-12-31")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_text("日期须在 2000-01-01 至")).to_be_visible()
+    expect(page.get_by_test_id("period-fallback")).to_be_visible()
+    expect(page.locator('[data-chart="by_month"] canvas')).to_have_count(1)
     assert problems == []

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from complaints.models import Complaint, TimelineEvent
 from core.models import Deadline, DeadlineKind
-from evaluations.models import DecisionState, Grade
+from evaluations.models import DecisionState, Evaluation, Grade
 from evaluations.services import decision_draft, decision_submit
-from supervision.dashboard import neutralise
+from supervision.dashboard import latest_date, neutralise
 from supervision.metrics import (
     Period,
     complaints_by_month,
@@ -26,9 +26,11 @@ from supervision.metrics import (
     poisson_quantile,
     satisfaction,
     stage_median_hours,
+    top_causes,
 )
 
 from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
+from ..conftest import signed_in_client
 from ..evaluations.helpers import finalized
 from ..factories import ListenerProfileFactory, ListeningSessionFactory, UserFactory
 
@@ -158,7 +160,11 @@ def test_the_period_filter_keeps_only_complaints_submitted_inside_it():
 
     months = complaints_by_month(Period(start=date(2026, 1, 1), end=date(2026, 3, 31)))
 
-    assert months == [{"key": "2026-03", "label": "2026-03", "count": 1}]
+    assert months == [
+        {"key": "2026-01", "label": "2026-01", "count": 0},
+        {"key": "2026-02", "label": "2026-02", "count": 0},
+        {"key": "2026-03", "label": "2026-03", "count": 1},
+    ]
 
 
 @pytest.mark.django_db
@@ -253,7 +259,17 @@ def test_the_dashboard_renders_charts_tables_and_freshness_within_the_query_budg
     assert 'id="dashboard-data" type="application/json"' in html
     assert "vendor/echarts-5.6.0/echarts.min.js" in html
     assert "js/dashboard.js" in html
-    for chart in ("by_month", "by_category", "by_state", "by_channel", "stages", "grades", "satisfaction", "funnel"):
+    for chart in (
+        "by_month",
+        "by_category",
+        "by_state",
+        "by_channel",
+        "stages",
+        "grades",
+        "causes",
+        "satisfaction",
+        "funnel",
+    ):
         assert f'data-chart="{chart}"' in html
     assert 'data-testid="table-by_state"' in html
     assert "<script>" not in html  # nothing inline for the CSP to refuse
@@ -314,7 +330,7 @@ def test_months_are_counted_in_local_time_over_the_data_of_any_period(settings):
     # when
     open_ended = complaints_by_month(ALL_TIME)
     from_february = complaints_by_month(Period(start=date(2026, 2, 1)))
-    two_centuries = complaints_by_month(Period(start=date(1900, 1, 1), end=date(2100, 12, 31)))
+    first_quarter = complaints_by_month(Period(start=date(2026, 1, 1), end=date(2026, 3, 31)))
 
     # then
     assert open_ended == [
@@ -322,7 +338,40 @@ def test_months_are_counted_in_local_time_over_the_data_of_any_period(settings):
         {"key": "2026-03", "label": "2026-03", "count": 1},
     ]
     assert from_february == open_ended
-    assert two_centuries == open_ended
+    assert first_quarter == [{"key": "2026-01", "label": "2026-01", "count": 0}, *open_ended]
+
+
+@pytest.mark.django_db
+def test_months_without_complaints_are_counted_as_zero_so_the_line_does_not_skip_them():
+    # given: complaints in January and April, none in between
+    for when in (datetime(2026, 1, 10, 4, tzinfo=UTC), datetime(2026, 4, 10, 4, tzinfo=UTC)):
+        complaint = file_complaint()
+        Complaint.objects.filter(pk=complaint.pk).update(submitted_at=when)
+
+    # when
+    months = complaints_by_month(ALL_TIME)
+
+    # then
+    assert [(m["key"], m["count"]) for m in months] == [("2026-01", 1), ("2026-02", 0), ("2026-03", 0), ("2026-04", 1)]
+
+
+@pytest.mark.django_db
+def test_a_period_reaching_into_the_future_stops_at_the_current_month():
+    file_complaint()
+    today = timezone.localdate()
+
+    months = complaints_by_month(Period(start=today.replace(day=1), end=date(today.year + 1, 12, 31)))
+
+    assert months == [{"key": today.strftime("%Y-%m"), "label": today.strftime("%Y-%m"), "count": 1}]
+
+
+@pytest.mark.django_db
+def test_the_last_representable_day_does_not_overflow():
+    file_complaint()
+
+    data = dashboard_metrics(Period(end=date.max))
+
+    assert data["total"] == 1
 
 
 @pytest.mark.django_db
@@ -330,7 +379,8 @@ def test_a_period_without_complaints_gives_empty_figures():
     data = dashboard_metrics(Period(start=date(2020, 1, 1), end=date(2020, 1, 31)))
 
     assert data["total"] == 0
-    assert data["by_month"] == []
+    assert data["by_month"] == [{"key": "2020-01", "label": "2020-01", "count": 0}]
+    assert data["causes"] == {"evaluated": 0, "rows": []}
     assert data["first_response"] == {"counted": 0, "on_time": 0, "late": 0, "unanswered": 0, "rate": None}
     assert data["satisfaction"]["average"] is None
 
@@ -411,6 +461,8 @@ def test_the_listener_export_is_de_identified_and_neutralises_formula_codes(clie
         "grades",
         "satisfaction",
         "overdue",
+        "causes",
+        "listeners",
     ],
 )
 def test_every_report_exports_without_personal_data(client_for, report):
@@ -436,3 +488,201 @@ def test_an_unknown_report_is_not_found(client_for):
 def test_the_urls_are_named():
     assert reverse("supervision_dashboard:dashboard") == URL
     assert reverse("supervision_dashboard:export") == EXPORT
+
+
+# --- top causes ---------------------------------------------------------------------------------
+
+
+def _final_evaluation(complaint, *, outcome="B", submitted=True, **findings):
+    return Evaluation.objects.create(
+        complaint=complaint,
+        reviewer=UserFactory(roles=["reviewer"]),
+        is_final=True,
+        outcome=outcome,
+        submitted_at=timezone.now() if submitted else None,
+        **{f"finding_{name}": True for name in findings},
+    )
+
+
+@pytest.fixture
+def evaluated_complaints():
+    """Five complaints with final evaluations, one still being evaluated, one never evaluated."""
+    for _ in range(2):
+        _final_evaluation(file_complaint(category="professional_competence"), competence_gap=True, subjective_harm=True)
+    _final_evaluation(file_complaint(category="professional_competence"), competence_gap=True)
+    _final_evaluation(file_complaint(category="ethics"), inducing_orders=True)
+    _final_evaluation(file_complaint(category="call_quality"), outcome="A")
+    _final_evaluation(file_complaint(category="ethics"), illegality=True, submitted=False)
+    file_complaint(category="order_anomaly")
+
+
+@pytest.mark.django_db
+def test_top_causes_pair_the_category_with_the_final_findings_most_frequent_first(evaluated_complaints):
+    causes = top_causes(ALL_TIME)
+
+    assert causes["evaluated"] == 5
+    assert [(r["rank"], r["category"], r["finding"], r["count"]) for r in causes["rows"]] == [
+        (1, "professional_competence", "competence_gap", 3),
+        (2, "professional_competence", "subjective_harm", 2),
+        (3, "ethics", "inducing_orders", 1),
+        (4, "call_quality", "none", 1),
+    ]
+    assert causes["rows"][0]["label"] == "专业能力 · 专业胜任力不足"
+    assert causes["rows"][0]["share"] == 60.0
+    assert causes["rows"][3]["finding_label"] == "未发现明确不足"
+
+
+@pytest.mark.django_db
+def test_a_shortcoming_without_a_ticked_finding_counts_as_another_shortcoming():
+    _final_evaluation(file_complaint(category="other"), outcome="B")
+
+    rows = top_causes(ALL_TIME)["rows"]
+
+    assert [(r["category"], r["finding"], r["finding_label"]) for r in rows] == [("other", "other", "其他不足")]
+
+
+@pytest.mark.django_db
+def test_a_reconciled_evaluation_gives_the_cause_of_its_complaint():
+    complaint, _lead = finalized("B", 2)
+
+    rows = top_causes(ALL_TIME)["rows"]
+
+    assert {(r["category"], r["finding"]) for r in rows} == {
+        (complaint.category, "competence_gap"),
+        (complaint.category, "subjective_harm"),
+    }
+
+
+@pytest.mark.django_db
+def test_the_page_ranks_the_causes_in_a_chart_and_a_table(client_for, evaluated_complaints):
+    client, _user = client_for("supervisor")
+
+    response = client.get(URL)
+
+    html = response.content.decode()
+    assert 'data-chart="causes"' in html
+    assert 'data-testid="table-causes"' in html
+    assert "专业胜任力不足" in html
+    assert response.context["charts"]["causes"]["labels"][0] == "专业能力 · 专业胜任力不足"
+    assert response.context["charts"]["causes"]["values"] == [3, 2, 1, 1]
+    assert response.context["not_evaluated"] == 2
+
+
+@pytest.mark.django_db
+def test_the_causes_export_is_ranked_and_de_identified(client_for, evaluated_complaints):
+    client, user = client_for("supervisor")
+
+    response = client.get(EXPORT, {"report": "causes"})
+
+    assert response.status_code == 200
+    rows = _csv(response)
+    assert rows[0][:5] == ["排名", "投诉类别", "类别代码", "评估认定", "认定代码"]
+    assert rows[1] == ["1", "专业能力", "professional_competence", "专业胜任力不足", "competence_gap", "3", "60.0"]
+    assert len(rows) == 5
+    text = response.content.decode("utf-8-sig")
+    for personal in (REAL_NAME, VALID_ID, VALID_PHONE, user.email):
+        assert personal not in text
+
+
+# --- below the lower limit -------------------------------------------------------------------
+
+
+@pytest.fixture
+def a_listener_below_the_lower_limit():
+    # 60 sessions without a complaint against a platform rate of 6 / 80: expected 4.5, the 95 % lower
+    # limit 1 (P(X = 0) = 0.011 < 0.025); the two others (expected 0.75, 3 complaints) stay inside.
+    complainant = UserFactory(roles=["complainant"])
+    _sessions(ListenerProfileFactory(code="L-LOW"), complainant, 60)
+    for _ in range(2):
+        for session in _sessions(ListenerProfileFactory(), complainant, 10)[:3]:
+            file_complaint(complainant=complainant, session=session)
+
+
+@pytest.mark.django_db
+def test_a_listener_well_below_the_platform_rate_is_marked_below_the_lower_limit(a_listener_below_the_lower_limit):
+    rates = listener_complaint_rates(ALL_TIME)
+
+    by_code = {r["code"]: r for r in rates["listeners"]}
+    assert by_code["L-LOW"]["warning_lower"] == pytest.approx(1000 / 60, abs=0.01)
+    assert by_code["L-LOW"]["flag"] == "below"
+    assert [r["flag"] for r in rates["listeners"] if r["code"] != "L-LOW"] == ["", ""]
+    assert (rates["flagged"], rates["below"]) == (0, 1)
+    assert all("warning_lower" in p for p in rates["funnel"])
+
+
+@pytest.mark.django_db
+def test_below_the_lower_limit_shows_on_the_page_and_in_the_export_alike(client_for, a_listener_below_the_lower_limit):
+    client, _user = client_for("supervisor")
+
+    page = client.get(URL)
+    export = client.get(EXPORT, {"report": "listeners"})
+
+    html = page.content.decode()
+    row = html[html.index('data-testid="listener-L-LOW"') :].split("</tr>")[0]
+    assert "低于下限" in row
+    assert [60, 0.0, "L-LOW", "below"] in page.context["charts"]["funnel"]["points"]
+    rows = _csv(export)
+    assert "95% 下限" in rows[0]
+    low = next(r for r in rows if r[0] == "L-LOW")
+    assert low[rows[0].index("标记")] == "低于下限"
+    assert low[rows[0].index("95% 下限")] == "16.67"
+
+
+# --- who may see it, and bad periods -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_superuser_may_open_the_dashboard_and_exports_as_on_the_other_supervision_pages(make_user):
+    client = signed_in_client(make_user(is_superuser=True, is_staff=True))
+
+    assert client.get(URL).status_code == 200
+    assert client.get(EXPORT, {"report": "by_state"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [{"to": "9999-12-31"}, {"from": "9999-12-01"}, {"from": "0001-01-01"}, {"from": "1999-12-31", "to": "2026-01-01"}],
+)
+def test_a_period_outside_the_allowed_range_shows_an_error_not_a_server_error(client_for, params):
+    file_complaint()
+    client, _user = client_for("supervisor")
+
+    response = client.get(URL, params)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "日期须在 2000-01-01 至" in html
+    assert 'data-testid="period-fallback"' in html
+    assert response.context["data"]["total"] == 1  # the last 12 months, as said on the page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"to": "9999-12-31"}, "日期须在 2000-01-01 至"),
+        ({"from": "0001-01-01", "to": "2026-01-01"}, "日期须在 2000-01-01 至"),
+        ({"from": "2026-05-01", "to": "2026-01-01"}, "起始日期不能晚于截止日期。"),
+        ({"from": "not-a-date"}, "日期"),
+    ],
+)
+def test_an_export_of_a_bad_period_is_refused_with_the_reason(client_for, params, message):
+    client, _user = client_for("supervisor")
+
+    response = client.get(EXPORT, {"report": "by_month", **params})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_latest_allowed_day_is_a_year_ahead(client_for):
+    client, _user = client_for("supervisor")
+    latest = latest_date()
+
+    allowed = client.get(EXPORT, {"report": "by_month", "to": latest.isoformat()})
+    refused = client.get(EXPORT, {"report": "by_month", "to": (latest + timedelta(days=1)).isoformat()})
+
+    assert allowed.status_code == 200
+    assert refused.status_code == 400

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from core.models import Notification
+from evaluations.models import Evaluation
 from supervision.audits import previous_month
 from supervision.summary import monthly_summary, monthly_summary_send, summary_dedupe_key
 from supervision.tasks import send_monthly_summary
@@ -62,6 +63,8 @@ def test_the_summary_has_the_months_counts_compliance_and_flagged_codes(outlier_
     assert summary["first_response_rate"] is None
     assert summary["grades"] == []
     assert summary["flagged"] == [{"code": "L-OUT", "flag": "alarm"}]
+    assert summary["below"] == []
+    assert (summary["causes"], summary["causes_evaluated"]) == ([], 0)
 
 
 def test_a_month_without_complaints_counts_nothing(outlier_month):
@@ -100,3 +103,38 @@ def test_the_task_sends_last_months_summary_once(supervisors):
     rows = Notification.objects.filter(kind="supervision.monthly_summary")
     assert rows.count() == len(supervisors)
     assert {r.dedupe_key.rsplit(":", 1)[0] for r in rows} == {summary_dedupe_key(previous_month())}
+
+
+def test_the_summary_ranks_the_months_causes_and_names_listeners_below_the_lower_limit(supervisors):
+    # given: a listener with 60 sessions and no complaint against a platform rate of 6 / 80 (see the
+    # dashboard tests), and two evaluated complaints found to show a competence gap
+    complainant = UserFactory(roles=[Role.COMPLAINANT])
+    sessions(ListenerProfileFactory(code="L-LOW"), complainant, 60)
+    complaints = [
+        file_complaint(complainant=complainant, session=session)
+        for _ in range(2)
+        for session in sessions(ListenerProfileFactory(), complainant, 10)[:3]
+    ]
+    for complaint in complaints[:2]:
+        Evaluation.objects.create(
+            complaint=complaint,
+            reviewer=UserFactory(roles=[Role.REVIEWER]),
+            is_final=True,
+            outcome="B",
+            finding_competence_gap=True,
+            submitted_at=timezone.now(),
+        )
+
+    # when
+    summary = monthly_summary(this_month())
+    monthly_summary_send(this_month())
+
+    # then
+    assert summary["causes"] == [{"label": "专业能力 · 专业胜任力不足", "count": 2, "share": 100.0}]
+    assert summary["causes_evaluated"] == 2
+    assert summary["flagged"] == []
+    assert summary["below"] == ["L-LOW"]
+    body = Notification.objects.filter(kind="supervision.monthly_summary").first().body
+    assert "主要投诉原因（已完成最终评估的 2 件投诉）" in body
+    assert "- 专业能力 · 专业胜任力不足：2（100.0%）" in body
+    assert "投诉率低于 95% 下限的倾听师（编号）：\n- L-LOW" in body
