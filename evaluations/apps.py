@@ -12,3 +12,10 @@ class EvaluationsConfig(AppConfig):
         from .services import reviewers_of
 
         register_case_staff_check(lambda user, complaint: user.pk in reviewers_of(complaint))
+
+        from listeners.services import register_status_hold
+
+        from .measures import interview_pending, open_tasks_for_listener
+
+        register_status_hold("evaluations.tasks", open_tasks_for_listener)
+        register_status_hold("interviews.unfinished", interview_pending)

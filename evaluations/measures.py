@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,7 @@ from complaints.models import Complaint
 from core.deadlines import deadline_open, due_for
 from core.models import DeadlineKind
 from core.notifications import notify
+from interviews.models import OPEN_STATES, Band, CompetencyInterview, InterviewState, PlanItemState
 from interviews.services import interview_request
 from listeners.models import ListenerProfile, ListenerStatus
 from listeners.services import listener_set_status
@@ -69,7 +71,28 @@ def status_for(measures: Iterable[str]) -> str | None:
 
 
 def interview_pending(listener: ListenerProfile) -> bool:
-    return listener.interviews.exclude(state__in=["result_sent", "cancelled", "no_show"]).exists()
+    """An interview still ahead, or a 60–70 result whose improvement plan is not all verified."""
+    unfinished = Q(state__in=[*OPEN_STATES, InterviewState.HELD, InterviewState.SCORED]) | Q(
+        state=InterviewState.RESULT_SENT,
+        band=Band.CONDITIONAL,
+        plan_items__state__in=[PlanItemState.OPEN, PlanItemState.SUBMITTED],
+    )
+    return CompetencyInterview.objects.filter(unfinished, listener=listener).exists()
+
+
+def open_tasks_for_listener(listener: ListenerProfile) -> bool:
+    return ListenerTask.objects.filter(listener=listener, state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists()
+
+
+def delisted_by_other(listener: ListenerProfile, source: models.Model) -> bool:
+    """A delisting that ``source`` did not cause is not undone by its measures (the six-month
+    reapplication rule of a failed interview, or another decision, stands)."""
+    if listener.status != ListenerStatus.DELISTED:
+        return False
+    last = listener.status_changes.filter(to_status=ListenerStatus.DELISTED).order_by("-created_at", "-id").first()
+    if last is None:
+        return True
+    return not (last.source_type_id == ContentType.objects.get_for_model(source).pk and last.source_id == source.pk)
 
 
 def tasks_create(
@@ -164,7 +187,7 @@ def measures_apply(
         case_link=case_link,
     )
     status = status_for(measures)
-    if status is not None:
+    if status is not None and not delisted_by_other(listener, source):
         listener_set_status(listener=listener, status=status, reason=status_reason, actor=actor, source=source)
     interview_and_report(
         listener=listener, measures=measures, reference=reference, link=link, actor=actor, complaint=complaint

@@ -39,12 +39,11 @@ from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_fo
 from core.models import DeadlineKind
 from core.notifications import notify
 from listeners.models import ListenerStatus
-from listeners.services import listener_set_status
+from listeners.services import listener_set_status, listener_status_held
 
 from .measures import (
     RESTORABLE,
     interview_and_report,
-    interview_pending,
     measures_apply,
     source_tasks_done,
     status_for,
@@ -844,7 +843,7 @@ def _close_when_all_verified(decision: Decision, actor: User) -> None:
         return
     complaint = complaint_get_for_update(decision.complaint_id)
     listener = complaint.listener
-    if listener.status in RESTORABLE and not interview_pending(listener):
+    if listener.status in RESTORABLE and not listener_status_held(listener):
         listener_set_status(
             listener=listener,
             status=ListenerStatus.ACTIVE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,21 @@ from core.outbox import outbox_write
 from .models import Channel, ListenerProfile, ListenerStatus, ListenerStatusChange, ListeningSession
 
 IMPORT_BATCH_SIZE = 1000
+
+# Things that keep a listener hidden or suspended (open decision tasks, an unfinished interview or
+# improvement plan), registered by the apps that own them. A temporary status is lifted only when
+# none of them holds it, whichever of them finished last.
+StatusHold = Callable[[ListenerProfile], bool]
+_STATUS_HOLDS: dict[str, StatusHold] = {}
+
+
+def register_status_hold(name: str, check: StatusHold) -> None:
+    _STATUS_HOLDS[name] = check
+
+
+def listener_status_held(listener: ListenerProfile) -> bool:
+    """Whether anything still open keeps the listener's temporary status in place."""
+    return any(check(listener) for check in _STATUS_HOLDS.values())
 
 
 @transaction.atomic
@@ -201,4 +216,4 @@ def _complainants_for(emails: set[str]) -> dict[str, int]:
     return found
 
 
-__all__ = ["ImportResult", "listener_set_status", "sessions_import"]
+__all__ = ["ImportResult", "listener_set_status", "listener_status_held", "register_status_hold", "sessions_import"]

@@ -17,10 +17,10 @@ from accounts.roles import Role
 from core.deadlines import deadline_meet, deadline_open
 from core.models import DeadlineKind
 from core.notifications import notify
-from evaluations.measures import RESTORABLE, interview_pending, measures_apply
+from evaluations.measures import RESTORABLE, measures_apply
 from evaluations.models import Grade, Measure
 from listeners.models import ListenerProfile, ListenerStatus
-from listeners.services import listener_set_status
+from listeners.services import listener_set_status, listener_status_held
 
 from .models import (
     BreakReportState,
@@ -255,7 +255,7 @@ def ethics_case_tasks_done(case: EthicsCase, actor: User) -> None:
     if locked.state != E.DECIDED:
         return
     listener = ListenerProfile.objects.get(pk=locked.listener_id)
-    if listener.status in RESTORABLE and not interview_pending(listener):
+    if listener.status in RESTORABLE and not listener_status_held(listener):
         listener_set_status(
             listener=listener,
             status=ListenerStatus.ACTIVE,
