@@ -21,7 +21,7 @@ from evaluations.models import (
     Party,
     TaskState,
 )
-from interviews.models import OPEN_STATES, CompetencyInterview
+from interviews.models import OPEN_STATES, CompetencyInterview, InterviewPlanItem, InterviewState, PlanItemState
 from listeners.models import ListenerProfile, ListenerStatusChange
 
 # While the group is still investigating, the listener's account can inform the evaluation.
@@ -153,6 +153,28 @@ def open_interviews_for(listener: ListenerProfile) -> QuerySet:
         CompetencyInterview.objects.filter(listener=listener, state__in=OPEN_STATES)
         .order_by(F("slot__starts_at").asc(nulls_last=True), "created_at", "id")
         .values("id", "state", order_no=F("complaint__session__order_no"), slot_starts_at=F("slot__starts_at"))
+    )
+
+
+def open_plan_items_for(listener: ListenerProfile) -> QuerySet:
+    """Improvement-plan items of sent interview results still to hand in, soonest due first."""
+    return (
+        InterviewPlanItem.objects.filter(
+            interview__listener=listener,
+            interview__state=InterviewState.RESULT_SENT,
+            state=PlanItemState.OPEN,
+        )
+        .order_by("due_at", "id")
+        .values("id", "kind", "due_at", "interview_id")
+    )
+
+
+def plan_items_for(listener: ListenerProfile) -> QuerySet[InterviewPlanItem]:
+    """Every item of the listener's improvement plans, for the tasks page."""
+    return (
+        InterviewPlanItem.objects.filter(interview__listener=listener, interview__state=InterviewState.RESULT_SENT)
+        .only("id", "kind", "state", "due_at", "interview_id", "verified_at")
+        .order_by("due_at", "id")
     )
 
 

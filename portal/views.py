@@ -29,7 +29,7 @@ from evaluations.services import (
     statement_save,
     task_submit,
 )
-from interviews.models import InterviewState
+from interviews.models import InterviewState, PlanItemKind
 from interviews.services import CASE_REPORT_LEAD
 from listeners.models import Channel, ListenerProfile, ListenerStatus, ListeningSession
 
@@ -141,8 +141,10 @@ def listener_home(request: AuthedHttpRequest) -> HttpResponse:
     questions, n_questions = selectors.first_with_total(selectors.open_questions_for(listener), HOME_ITEMS)
     tasks, n_tasks = selectors.first_with_total(selectors.open_tasks_for(listener), HOME_ITEMS)
     interviews, n_interviews = selectors.first_with_total(selectors.open_interviews_for(listener), HOME_ITEMS)
+    plan_items, n_plan_items = selectors.first_with_total(selectors.open_plan_items_for(listener), HOME_ITEMS)
     unread = unread_count(request.user)
     kinds = {value: str(label) for value, label in Measure.choices}
+    plan_kinds = {value: str(label) for value, label in PlanItemKind.choices}
     context = {
         "listener": listener,
         "status_explained": STATUS_IN_PLAIN_WORDS.get(ListenerStatus(listener.status), ""),
@@ -156,7 +158,9 @@ def listener_home(request: AuthedHttpRequest) -> HttpResponse:
         "n_tasks": n_tasks,
         "interviews": [_interview_step(i) for i in interviews],
         "n_interviews": n_interviews,
-        "nothing_open": not (n_statements or n_questions or n_tasks or n_interviews),
+        "plan_items": [(p, plan_kinds.get(p["kind"], p["kind"])) for p in plan_items],
+        "n_plan_items": n_plan_items,
+        "nothing_open": not (n_statements or n_questions or n_tasks or n_interviews or n_plan_items),
         "unread": unread,
         # The bell in base.html shows the same count: computed once.
         "notifications_unread": unread,
@@ -312,4 +316,5 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
         (t, (bound.get(t.pk) or TaskSubmitForm(prefix=f"t{t.pk}")) if t.state == TaskState.OPEN else None)
         for t in tasks
     ]
-    return render(request, "portal/tasks.html", {"items": items, "now": timezone.now()})
+    plan_items = list(selectors.plan_items_for(listener))
+    return render(request, "portal/tasks.html", {"items": items, "plan_items": plan_items, "now": timezone.now()})

@@ -10,13 +10,16 @@ from django.utils import timezone
 from complaints.models import Complaint, ComplaintState
 from evaluations.models import Appeal, InformationRequest, ListenerStatement, ListenerTask, TaskState
 from evaluations.services import information_request_create, task_review
-from interviews.models import CompetencyInterview, InterviewSlot, InterviewState
+from interviews.defaults import rubric_load
+from interviews.models import CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState
+from interviews.services import interview_request, interview_send_result
 from listeners.models import ListenerStatusChange
 from portal.views import COMPLAINTS_PER_PAGE, HOME_ITEMS
 
 from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
 from ..conftest import signed_in_client
 from ..factories import ListenerProfileFactory, ListeningSessionFactory, UserFactory
+from ..interviews.conftest import scored
 from .helpers import notified_case, shared_case, shared_case_about
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -556,3 +559,28 @@ def test_a_tampered_task_id_is_a_404_not_an_error(db, value):
     response = listener_client(complaint).post("/portal/tasks/", {"task": value, "evidence_note": "x"})
 
     assert response.status_code == 404
+
+
+def test_open_improvement_plan_items_show_on_home_and_tasks_page(db, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    rubric_load()
+    supervisor, reviewer, observer = (UserFactory(roles=[r]) for r in ("supervisor", "reviewer", "reviewer"))
+    profile = ListenerProfileFactory()
+    other = ListenerProfileFactory()
+    for listener in (profile, other):
+        interview = interview_request(listener=listener, reason="面试", actor=supervisor)
+        with time_machine.travel(timezone.now() - timedelta(days=10)) as clock:
+            interview_send_result(interview=scored(interview, supervisor, reviewer, observer, clock, 8), actor=reviewer)
+    mine = list(InterviewPlanItem.objects.filter(interview__listener=profile))
+    client = signed_in_client(profile.user)
+
+    home = client.get("/portal/")
+    tasks = client.get("/portal/tasks/").content.decode()
+
+    assert home.context["n_plan_items"] == len(mine) == 3
+    html = home.content.decode()
+    assert f"{timezone.localtime(mine[0].due_at):%Y-%m-%d} 前完成" in html
+    assert f"/portal/interviews/{mine[0].interview_id}/#plan" in html
+    assert 'data-testid="plan-items"' in tasks and f"/portal/interviews/{mine[0].interview_id}/#plan" in tasks
+    theirs = InterviewPlanItem.objects.filter(interview__listener=other).first()
+    assert f"/portal/interviews/{theirs.interview_id}/" not in html + tasks
