@@ -3,9 +3,12 @@
 State moves only through supervision.services; transitions here are declarative.
 """
 
+from datetime import timedelta
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -51,6 +54,11 @@ class AnomalyKind(models.TextChoices):
     RATING_SWING_AFTER_REPORT = "rating_swing_after_report", _("被举报诱导改评后的平均评分上升（星）")
 
 
+def validate_positive_window(value: timedelta) -> None:
+    if value is not None and value <= timedelta(0):
+        raise ValidationError(_("统计窗口必须大于零，例如 7 天（7 00:00:00）或 1 天（1 00:00:00）。"), code="window")
+
+
 class AnomalyRule(models.Model):
     """A threshold as data: a finding is a group of sessions in one window whose total exceeds it,
     or, for a rating swing, a rise of the mean rating in the window after a rating-manipulation
@@ -58,7 +66,9 @@ class AnomalyRule(models.Model):
 
     kind = models.CharField(_("类型"), max_length=32, choices=AnomalyKind.choices)
     window = models.DurationField(
-        _("统计窗口"), help_text=_("按固定时间段统计，例如 7 天或 1 天；评分波动规则为举报前、后各统计多长时间。")
+        _("统计窗口"),
+        help_text=_("按固定时间段统计，例如 7 天或 1 天；评分波动规则为举报前、后各统计多长时间。"),
+        validators=[validate_positive_window],
     )
     threshold = models.DecimalField(
         _("阈值"), max_digits=8, decimal_places=2, help_text=_("超过此值即视为异常：次数、小时数或评分上升的星数。")
@@ -77,6 +87,12 @@ class AnomalyRule(models.Model):
         ordering = ["kind", "pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(threshold__gt=0), name="anomaly_rule_threshold_positive"),
+            # A zero or negative window makes date_bin() fail: the scan would find nothing for this rule.
+            models.CheckConstraint(
+                condition=models.Q(window__gt=timedelta(0)),
+                name="anomaly_rule_window_positive",
+                violation_error_message=_("统计窗口必须大于零。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,6 +204,28 @@ class EthicsCase(ConcurrentTransitionMixin, models.Model):
     )
     def close(self) -> None:
         pass
+
+
+class AnomalyFinding(models.Model):
+    """One finding of the anomaly scan, recorded once (unique ``key``: rule, listener, user or report,
+    window). It opened its case, or was added to the case still open for the same pattern as a note."""
+
+    key = models.CharField(max_length=120, unique=True)
+    rule = models.ForeignKey(AnomalyRule, on_delete=models.PROTECT, related_name="findings", verbose_name=_("异常规则"))
+    case = models.ForeignKey(
+        "EthicsCase", on_delete=models.PROTECT, related_name="findings", verbose_name=_("伦理案件")
+    )
+    window_start = models.DateTimeField(_("统计窗口开始"))
+    summary = models.TextField(_("发现"))
+    found_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("异常检测发现")
+        verbose_name_plural = _("异常检测发现")
+        ordering = ["found_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class EthicsCaseEvent(models.Model):

@@ -10,8 +10,9 @@ SUPERVISION_BEAT: dict = {
 
 @shared_task(acks_late=True)
 def scan_anomalies() -> int:
-    """Open ethics cases for new anomalies in the last 30 days; safe to run twice (unique finding key)."""
-    return len(anomalies_scan().case_ids)
+    """Record new anomalies of the last 30 days (a new case, or a note on the open case of the same
+    pattern); returns how many. Safe to run twice (unique finding key)."""
+    return len(anomalies_scan().finding_ids)
 
 
 @shared_task(acks_late=True)

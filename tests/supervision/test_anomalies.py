@@ -1,7 +1,10 @@
+import importlib
+import logging
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.urls import include, path
 from django.utils import timezone
 
@@ -12,6 +15,7 @@ from listeners.models import Channel, ListeningSession
 from supervision.anomalies import anomalies_scan
 from supervision.defaults import DEFAULT_RULES, anomaly_rules_load
 from supervision.models import (
+    AnomalyFinding,
     AnomalyKind,
     AnomalyRule,
     EthicsCase,
@@ -22,6 +26,7 @@ from supervision.models import (
 )
 from supervision.tasks import SUPERVISION_BEAT, scan_anomalies
 
+from ..conftest import signed_in_client
 from ..factories import ListenerProfileFactory, UserFactory
 
 urlpatterns = [path("supervision/", include("supervision.urls")), *root_urlpatterns]
@@ -157,7 +162,8 @@ def test_sessions_outside_the_lookback_are_not_scanned(rules, world):
 
 
 def test_the_scan_costs_the_same_number_of_queries_whatever_the_sessions(rules, world, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):
+    # The rules, the scan lock, then per rule a savepoint, one statement and its release.
+    with django_assert_max_num_queries(14):
         anomalies_scan(notify_supervisors=False)
 
 
@@ -279,17 +285,21 @@ def test_running_the_rating_swing_scan_again_adds_nothing(swing_rule, reported_a
     assert EthicsCaseEvent.objects.count() == 1
 
 
-def test_each_report_is_its_own_finding(swing_rule, reported_at):
+def test_a_second_report_about_the_same_listener_is_added_to_the_open_case(swing_rule, reported_at):
     listener = ListenerProfileFactory()
     first, second = report_about(listener, reported_at), report_about(listener, reported_at + timedelta(hours=1))
     rated(listener, before=[1] * 5, after=[5] * 5, around=reported_at + timedelta(minutes=30))
 
-    anomalies_scan()
+    result = anomalies_scan()
 
-    assert EthicsCase.objects.count() == 2
+    case = EthicsCase.objects.get()
+    assert (result.case_ids, result.additions) == ([case.pk], 1)
+    assert AnomalyFinding.objects.filter(case=case).count() == 2
+    note = case.events.get(kind=EthicsCaseEvent.Kind.NOTE)
+    assert str(second) in note.note and str(first) in case.summary
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.ethics_case != second.ethics_case
+    assert first.ethics_case == second.ethics_case == case
 
 
 @pytest.mark.parametrize(
@@ -358,3 +368,132 @@ def test_the_swing_rule_threshold_and_minimum_are_data(swing_rule, reported_at):
     rated(listener, before=[3, 3, 3], after=[4, 4, 4], around=reported_at)
 
     assert len(anomalies_scan().case_ids) == 1
+
+
+# --- a finding adds to the open case of the same pattern ----------------------------------------
+
+
+def two_weeks_before(world):
+    """The l1–u0 pattern again, in the week before the world's week."""
+    earlier = last_monday_at(9) - timedelta(days=7)
+    ListeningSession.objects.bulk_create(
+        sessions(world["l1"], world["users"][0], [earlier + timedelta(days=d) for d in range(6)])
+    )
+
+
+def test_a_pair_over_the_threshold_in_two_windows_has_one_case_with_a_note(rules, world):
+    two_weeks_before(world)
+
+    result = anomalies_scan()
+
+    case = EthicsCase.objects.get(anomaly_rule=rules["pair_sessions"])
+    assert (case.listener, case.user) == (world["l1"], world["users"][0])
+    assert case.window_start == timezone.localtime(last_monday_at(0) - timedelta(days=7))
+    assert (len(result.case_ids), result.additions) == (3, 1)
+    assert list(case.events.values_list("kind", flat=True)) == ["opened", "note"]
+    note = case.events.get(kind="note").note
+    assert note == case.findings.get(window_start=last_monday_at(0)).summary
+    assert f"统计窗口开始于 {timezone.localdate(last_monday_at(9)).isoformat()} 00:00，实际 次数：6" in note
+
+
+def test_a_finding_in_a_later_window_is_added_to_the_open_case_once(rules, world, make_user):
+    supervisor = make_user(Role.SUPERVISOR)
+    two_weeks_before(world)
+    first = anomalies_scan(until=last_monday_at(0))
+    case = EthicsCase.objects.get(pk__in=first.case_ids)
+
+    later = anomalies_scan()
+    again = anomalies_scan()
+
+    assert EthicsCase.objects.filter(anomaly_rule=rules["pair_sessions"]).count() == 1
+    assert later.added[rules["pair_sessions"].pk] == [case.pk]
+    assert case.events.filter(kind="note").count() == 1
+    assert (again.case_ids, again.additions) == ([], 0)
+    # one message for the first scan, one for the later one (two new cases and one addition)
+    assert Notification.objects.filter(recipient=supervisor, kind="supervision.anomaly").count() == 2
+
+
+def test_once_the_case_is_closed_a_new_finding_opens_a_new_case(rules, world):
+    two_weeks_before(world)
+    first = anomalies_scan(until=last_monday_at(0))
+    EthicsCase.objects.filter(pk__in=first.case_ids).update(state="closed")
+
+    later = anomalies_scan()
+
+    cases = EthicsCase.objects.filter(anomaly_rule=rules["pair_sessions"])
+    assert cases.count() == 2
+    assert later.additions == 0
+    assert not EthicsCaseEvent.objects.filter(kind="note").exists()
+
+
+def test_a_listener_rule_adds_to_the_open_case_of_the_listener(rules, world):
+    thursday = last_monday_at(9) + timedelta(days=3)
+    others = UserFactory.create_batch(7)
+    ListeningSession.objects.bulk_create(
+        [
+            row
+            for i, user in enumerate(others)
+            for row in sessions(world["l3"], user, [thursday + timedelta(hours=i)], 100)
+        ]
+    )
+
+    result = anomalies_scan()
+
+    case = EthicsCase.objects.get(anomaly_rule=rules["listener_hours"])
+    assert case.user is None
+    assert result.added[rules["listener_hours"].pk] == [case.pk]
+    assert case.findings.count() == 2
+
+
+def test_cases_opened_before_findings_were_recorded_take_no_note_on_a_rescan(rules, world):
+    anomalies_scan()
+    AnomalyFinding.objects.all().delete()  # as before migration 0008
+    backfill = importlib.import_module("supervision.migrations.0008_anomaly_findings").FINDINGS_BACKFILL
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+
+    again = anomalies_scan()
+
+    assert (again.case_ids, again.additions) == ([], 0)
+    assert set(AnomalyFinding.objects.values_list("key", flat=True)) == set(
+        EthicsCase.objects.values_list("anomaly_key", flat=True)
+    )
+
+
+# --- a rule that cannot run --------------------------------------------------------------------
+
+
+def test_a_failing_rule_is_logged_and_the_others_still_open_their_cases(rules, world, caplog):
+    broken = AnomalyRule(pk=rules["pair_sessions"].pk, kind=AnomalyKind.PAIR_SESSIONS_7D, window=timedelta(0))
+    broken.threshold = Decimal("5")
+
+    with caplog.at_level(logging.ERROR, logger="supervision.anomalies"):
+        result = anomalies_scan(rules=[broken, *AnomalyRule.objects.exclude(pk=broken.pk).filter(active=True)])
+
+    assert result.failed == [broken.pk]
+    assert set(EthicsCase.objects.values_list("anomaly_rule", flat=True)) == {
+        rules["pair_hours"].pk,
+        rules["listener_hours"].pk,
+    }
+    assert any(r.exc_info and str(broken.pk) in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("window", [timedelta(0), timedelta(days=-1)])
+def test_the_database_refuses_a_rule_without_a_positive_window(window):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AnomalyRule.objects.create(kind=AnomalyKind.PAIR_SESSIONS_7D, window=window, threshold=5)
+
+
+@pytest.mark.parametrize("window", ["0", "-1 00:00:00"])
+def test_the_admin_refuses_a_rule_without_a_positive_window_with_a_clear_message(make_user, window):
+    client = signed_in_client(make_user(Role.SUPERVISOR))
+    before = AnomalyRule.objects.count()
+
+    response = client.post(
+        "/admin/supervision/anomalyrule/add/",
+        {"kind": AnomalyKind.PAIR_SESSIONS_7D, "window": window, "threshold": "5", "min_count": "5", "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "统计窗口必须大于零" in response.content.decode()
+    assert AnomalyRule.objects.count() == before
