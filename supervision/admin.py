@@ -45,17 +45,11 @@ class ListenerReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(QualityAudit)
-class QualityAuditAdmin(admin.ModelAdmin):
-    """Monthly session audits; the rubric is recorded on the audit page, not here."""
+class QualityAuditAdmin(ReadOnlyAdmin):
+    """Read-only: audits are drawn by supervision.audits and scored on the audit page, where a
+    completed audit is final; nobody rewrites one here."""
 
     list_display = ("month", "listener", "session", "reviewer", "completed_at", "ethics_case")
     list_filter = ("month", ("completed_at", admin.EmptyFieldListFilter))
     search_fields = ("listener__code", "session__order_no")
     list_select_related = ("listener", "session", "reviewer", "ethics_case")
-    raw_id_fields = ("listener", "session", "reviewer", "ethics_case")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

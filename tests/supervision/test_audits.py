@@ -289,3 +289,24 @@ def test_opening_a_case_through_the_page(audit, supervisor):
     audit.refresh_from_db()
     assert audit.ethics_case_id is not None
     assert response.status_code == 302 and response["Location"] == f"/supervision/ethics/{audit.ethics_case_id}/"
+
+
+# --- the admin ----------------------------------------------------------------------------------
+
+
+def test_the_admin_shows_audits_but_never_changes_or_adds_one(audit, supervisor):
+    audit_record(audit=audit, actor=supervisor, comment="边界清楚", **SCORES)
+    client = signed_in_client(supervisor)
+    url = f"/admin/supervision/qualityaudit/{audit.pk}/change/"
+
+    shown = client.get(url)
+    rewritten = client.post(url, {**{name: 1 for name in SCORES}, "comment": "改过的意见", "month": "2026-03-01"})
+    added = client.get("/admin/supervision/qualityaudit/add/")
+    deleted = client.post(f"/admin/supervision/qualityaudit/{audit.pk}/delete/", {"post": "yes"})
+
+    assert shown.status_code == 200
+    assert "边界清楚" in shown.content.decode()
+    assert 'name="_save"' not in shown.content.decode()
+    assert (rewritten.status_code, added.status_code, deleted.status_code) == (403, 403, 403)
+    audit.refresh_from_db()
+    assert (audit.comment, audit.score_boundaries) == ("边界清楚", SCORES["score_boundaries"])
