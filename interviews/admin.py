@@ -30,7 +30,7 @@ from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
 from core.audit import access_log_write
 from core.downloads import private_download
-from listeners.models import ListenerStatus
+from listeners.models import ListenerProfile, ListenerStatus
 
 from .models import (
     INTERIM_STATUSES,
@@ -51,10 +51,12 @@ from .services import (
     PLAN_DESCRIPTIONS,
     REAPPLY_AFTER_MONTHS,
     band_for,
+    interview_cancel,
     interview_hold,
     interview_mark_no_show,
     interview_open_scheduling,
     interview_release_slot,
+    interview_request,
     interview_score,
     interview_send_result,
     panel_set,
@@ -162,6 +164,30 @@ class PanelForm(forms.Form):
         self.fields["observers"].queryset = _staff()  # type: ignore[attr-defined]
 
 
+class RequestForm(forms.Form):
+    listener_code = forms.CharField(label=gettext_lazy("倾听师编号"), max_length=40)
+    reason = forms.CharField(
+        label=gettext_lazy("原因"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=gettext_lazy("倾听师会在门户中看到这段原因。"),
+    )
+
+    def clean_listener_code(self) -> ListenerProfile:
+        code = self.cleaned_data["listener_code"].strip()
+        listener = ListenerProfile.objects.filter(code=code).first()
+        if listener is None:
+            raise forms.ValidationError(_("没有编号为 %(code)s 的倾听师。") % {"code": code})
+        return listener
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("取消原因"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=gettext_lazy("记录在面试中，并告知倾听师。"),
+    )
+
+
 class ConfirmForm(forms.Form):
     """Nothing to fill in: the POST itself is the confirmation."""
 
@@ -259,6 +285,7 @@ STAFF_ACTIONS: list[tuple[str, StrOrPromise, list[str], Callable[[User, Competen
     ),
     ("score", gettext_lazy("评分"), [InterviewState.HELD], _leads),
     ("send_result", gettext_lazy("发送结果"), [InterviewState.SCORED], _leads),
+    ("cancel", gettext_lazy("取消面试"), list(OPEN_STATES), lambda u, _i: _is_supervisor(u)),
 ]
 ACTIONS_BY_NAME = {a[0]: a for a in STAFF_ACTIONS}
 
@@ -293,12 +320,14 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
         "result_sent_at",
         "total_shown",
         "eligible_to_reapply_at",
+        "cancel_reason",
     ]
     exclude = ["observers"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Interviews are opened by a decision's measure or by interview_request.
-        return False
+        # A decision's measure opens most interviews; a supervisor opens others through add_view.
+        user = request.user
+        return isinstance(user, User) and _is_supervisor(user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -353,6 +382,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             ("release_slot", self.release_slot_view),
             ("score", self.score_view),
             ("send_result", self.send_result_view),
+            ("cancel", self.cancel_view),
         ]
         return [
             *(
@@ -415,6 +445,54 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             else:
                 form.add_error(None, exc.messages)
             return None
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        """ "为倾听师安排面试": a listener code and a reason, through interview_request."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        user = request.user
+        assert isinstance(user, User)
+        form = RequestForm(_posted(request))
+        if form.is_valid():
+            listener = form.cleaned_data["listener_code"]
+            already = CompetencyInterview.objects.filter(
+                listener=listener, complaint=None, state__in=OPEN_STATES
+            ).exists()
+            interview = interview_request(listener=listener, reason=form.cleaned_data["reason"], actor=user)
+            if already:
+                messages.warning(request, _("该倾听师已有未结束的面试，已为您打开。"))
+            else:
+                messages.success(request, _("已为倾听师提出面试，请开放预约并设置面试小组。"))
+            return HttpResponseRedirect(self._change_url(interview))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "title": _("为倾听师安排面试"),
+        }
+        return TemplateResponse(request, "admin/interviews/competencyinterview/request.html", context)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        interview, user = self._acting(request, object_id, "cancel")
+        if self._state_refused(request, interview, "cancel"):
+            return HttpResponseRedirect(self._change_url(interview))
+        form = CancelForm(_posted(request))
+        if form.is_valid() and self._call(
+            form, interview_cancel, interview=interview, actor=user, reason=form.cleaned_data["reason"]
+        ):
+            messages.success(request, _("面试已取消，倾听师会收到通知。"))
+            return HttpResponseRedirect(self._change_url(interview))
+        return self._page(
+            request,
+            interview,
+            "action.html",
+            form=form,
+            title=_("取消面试"),
+            explanation=_(
+                "取消后，已预约的时段会释放，相关期限一并取消；倾听师（以及已收到会议号的面试小组）会收到通知。"
+            ),
+            submit=_("确认取消面试"),
+        )
 
     def open_scheduling_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         interview, user = self._acting(request, object_id, "open_scheduling")

@@ -92,6 +92,7 @@ class CompetencyInterview(models.Model):
     # later change of the setting does not reveal or hide it after the fact.
     total_shown = models.BooleanField(_("向倾听师显示总分"), default=False)
     eligible_to_reapply_at = models.DateTimeField(_("可重新申请时间"), null=True, blank=True)
+    cancel_reason = models.TextField(_("取消原因"), blank=True)
 
     class Meta:
         verbose_name = _("胜任力考核面试")

@@ -423,19 +423,27 @@ def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> Co
 
 
 @transaction.atomic
-def interview_cancel(*, interview: CompetencyInterview, actor: User | None = None) -> CompetencyInterview:
-    """Cancel an interview that has not taken place; its slot is freed, its deadlines cancelled and
-    the listener told (and the panel, once it had the meeting number). A no-op on an interview
-    already past that point."""
+def interview_cancel(
+    *, interview: CompetencyInterview, actor: User | None = None, reason: str = ""
+) -> CompetencyInterview:
+    """Cancel an interview that has not taken place; its slot is freed, its deadlines cancelled,
+    the reason kept on the interview and the listener told (and the panel, once it had the meeting
+    number). A supervisor cancels by hand, with a reason; the system (``actor`` None) cancels when
+    what the interview was for has gone. A no-op on an interview already past that point."""
+    if actor is not None:
+        _require_supervisor(actor)
+        if not reason.strip():
+            raise ValidationError({"reason": [_("请填写取消原因。")]})
     locked = interview_get_for_update(interview.pk)
     if locked.state in OPEN_STATES:
         slot = _booked_slot(locked)
         was_scheduled = locked.state == InterviewState.SCHEDULED
         locked.cancel()
-        locked.save(update_fields=["state"])
+        locked.cancel_reason = reason.strip()
+        locked.save(update_fields=["state", "cancel_reason"])
         InterviewSlot.objects.filter(interview=locked).update(interview=None)
         deadline_cancel(subject=locked)
-        context = {"slot": _slot_text(slot), "number": locked.pk}
+        context = {"slot": _slot_text(slot), "number": locked.pk, "reason": locked.cancel_reason}
         notify(
             recipients=[locked.listener.user],
             kind="listener.interview_cancelled",

@@ -113,8 +113,8 @@ def test_cancelling_tells_the_listener_the_slot_is_released_and_the_panel_the_nu
     booked, _slot = scheduled(interview, supervisor, reviewer, observer)
 
     with django_capture_on_commit_callbacks(execute=True):
-        interview_cancel(interview=booked, actor=supervisor)
-        interview_cancel(interview=booked, actor=supervisor)  # a no-op the second time
+        interview_cancel(interview=booked, actor=supervisor, reason="不再需要面试。")
+        interview_cancel(interview=booked, actor=supervisor, reason="不再需要面试。")  # a no-op the second time
 
     (row,) = rows(interview.listener.user, "listener.interview_cancelled")
     assert "2026-03-05 10:00" in row.body
@@ -130,7 +130,7 @@ def test_cancelling_a_request_not_yet_booked_tells_only_the_listener(
     panel_set(interview=interview, main_interviewer=reviewer, observers=[observer], actor=supervisor)
 
     with django_capture_on_commit_callbacks(execute=True):
-        interview_cancel(interview=interview, actor=supervisor)
+        interview_cancel(interview=interview, actor=supervisor, reason="不再需要面试。")
 
     (row,) = rows(interview.listener.user, "listener.interview_cancelled")
     assert "已取消" in row.body

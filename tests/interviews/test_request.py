@@ -70,7 +70,7 @@ def test_another_complaint_or_another_listener_gets_its_own_interview(listener, 
 
 def test_a_closed_interview_does_not_stop_a_new_one(listener, supervisor, complaint):
     first = ask(listener, supervisor, complaint)
-    interview_cancel(interview=first, actor=supervisor)
+    interview_cancel(interview=first, actor=supervisor, reason="不再需要面试。")
 
     second = ask(listener, supervisor, complaint)
 

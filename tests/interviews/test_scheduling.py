@@ -107,7 +107,7 @@ def test_cancelling_frees_the_slot_and_cancels_the_case_report_deadline(clock, i
     slot = publish(supervisor, timedelta(days=5))
     interview_book(interview=interview, slot=slot, actor=interview.listener.user)
 
-    cancelled = interview_cancel(interview=interview, actor=supervisor)
+    cancelled = interview_cancel(interview=interview, actor=supervisor, reason="不再需要面试。")
 
     assert cancelled.state == InterviewState.CANCELLED
     assert InterviewSlot.objects.get(pk=slot.pk).interview_id is None
