@@ -87,6 +87,15 @@ def _may_see_plan_evidence(user: User, interview: CompetencyInterview) -> bool:
     )
 
 
+def _on_panel_or_supervisor(user: User, interview: CompetencyInterview) -> bool:
+    """Who may read the listener's materials: the interview's panel and supervisors."""
+    return (
+        _is_supervisor(user)
+        or interview.main_interviewer_id == user.pk
+        or interview.observers.filter(pk=user.pk).exists()
+    )
+
+
 def _posted(request: HttpRequest) -> Any:
     """The POST data on a POST (even an empty one), None on a GET: a confirm form has no fields."""
     return request.POST if request.method == "POST" else None
@@ -124,8 +133,13 @@ class SlotInline(ReadOnlyInline):
 
 class MaterialInline(ReadOnlyInline):
     model = InterviewMaterial
-    fields = ["kind", "file_name", "content_type", "uploaded_at"]
-    readonly_fields = ["kind", "file_name", "content_type", "uploaded_at"]
+    fields = ["kind", "file_link", "content_type", "uploaded_at"]
+    readonly_fields = ["kind", "file_link", "content_type", "uploaded_at"]
+
+    @admin.display(description=gettext_lazy("文件"))
+    def file_link(self, obj: InterviewMaterial) -> str:
+        url = reverse("admin:interviews_competencyinterview_material", args=[obj.interview_id, obj.pk])
+        return format_html('<a href="{}" data-testid="material-link">{}</a>', url, obj.file_name)
 
 
 class ScoreInline(ReadOnlyInline):
@@ -394,6 +408,11 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
                 for name, view in views
             ),
             path(
+                "<path:object_id>/material/<int:material_pk>/",
+                self.admin_site.admin_view(self.material_view),
+                name="interviews_competencyinterview_material",
+            ),
+            path(
                 "<path:object_id>/plan/<int:item_pk>/evidence/",
                 self.admin_site.admin_view(self.plan_evidence_view),
                 name="interviews_competencyinterview_plan_evidence",
@@ -633,6 +652,31 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             band=band,
             plan=plan,
             reapply_months=REAPPLY_AFTER_MONTHS if band == Band.FAIL else None,
+        )
+
+    def material_view(self, request: HttpRequest, object_id: str, material_pk: int) -> FileResponse:
+        """A case report, second case report or CV, for the panel and supervisors; every download
+        is logged, as these describe clients and the listener."""
+        interview = self.get_object(request, unquote(object_id))
+        if interview is None:
+            raise Http404
+        user = request.user
+        assert isinstance(user, User)
+        if not _on_panel_or_supervisor(user, interview):
+            raise PermissionDenied
+        material = InterviewMaterial.objects.filter(interview=interview, pk=material_pk).first()
+        if material is None or not material.file:
+            raise Http404
+        access_log_write(
+            actor=user,
+            obj=material,
+            field="file",
+            reason=_("面试材料"),
+            action="download",
+            request=request,
+        )
+        return private_download(
+            material.file, filename=material.file_name or "material", content_type=material.content_type
         )
 
     def plan_evidence_view(self, request: HttpRequest, object_id: str, item_pk: int) -> FileResponse:
