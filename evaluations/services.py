@@ -995,7 +995,11 @@ def appeal_resolve(
         kind="appeal.resolved",
         template="appeal_resolved",
         context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
-        link=f"/complaints/{complaint.reference}/" if locked.party == Party.COMPLAINANT else "/portal/",
+        link=(
+            f"/complaints/{complaint.reference}/"
+            if locked.party == Party.COMPLAINANT
+            else f"/portal/complaints/{complaint.pk}/"
+        ),
     )
     return locked
 

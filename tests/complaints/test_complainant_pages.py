@@ -124,6 +124,18 @@ def test_the_complainant_downloads_their_evidence_as_an_attachment(complaint, ow
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def test_evidence_removed_by_retention_or_lost_from_storage_is_a_404(complaint, owner):
+    attachment = complaint.attachments.get()
+    attachment.file.storage.delete(attachment.file.name)
+    lost = owner.get(evidence_url(complaint))
+    attachment.file = ""
+    attachment.save(update_fields=["file"])
+
+    removed = owner.get(evidence_url(complaint))
+
+    assert lost.status_code == 404 and removed.status_code == 404
+
+
 def test_evidence_is_served_to_assigned_staff_and_supervisors_only(complaint):
     assigned, unassigned = UserFactory(roles=["consultant"]), UserFactory(roles=["consultant"])
     reviewer, supervisor = UserFactory(roles=["reviewer"]), UserFactory(roles=["supervisor"])
