@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext, gettext_lazy
 
 from core.admin import ReadOnlyAdmin
 
@@ -40,12 +41,24 @@ class ListeningSessionAdmin(admin.ModelAdmin):
     list_filter = ("channel", "rating", ("started_at", admin.DateFieldListFilter))
     search_fields = ("order_no", "listener__code", "listener__display_name")
     list_select_related = ("listener",)
-    raw_id_fields = ("complainant", "listener")
+    raw_id_fields = ("listener",)
+    # Who the user is stays out of the session pages: an investigation sees metadata first and
+    # reveals a person only with a logged reason (ethics case page, complaint reveal).
+    exclude = ("complainant",)
+    readonly_fields = ("user_ref",)
     date_hierarchy = "started_at"
     show_full_result_count = False
 
+    def has_add_permission(self, request) -> bool:
+        # Sessions come from the main platform (API or CSV import), never typed in.
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("用户"))
+    def user_ref(self, obj: ListeningSession) -> str:
+        return gettext("用户 #%(id)s") % {"id": obj.complainant_id}
 
 
 @admin.register(ListenerStatusChange)

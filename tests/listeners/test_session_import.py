@@ -14,7 +14,8 @@ from accounts.roles import INTEGRATION_GROUP
 from listeners.models import ListeningSession
 from listeners.services import sessions_import
 
-from ..factories import ListenerProfileFactory, UserFactory
+from ..conftest import signed_in_client
+from ..factories import ListenerProfileFactory, ListeningSessionFactory, UserFactory
 
 
 def row(n: int, listener_code: str, **overrides) -> dict:
@@ -150,3 +151,18 @@ def test_api_repeated_push_is_idempotent(listener, platform_api):
 
     assert (first["created"], second["created"], second["updated"]) == (3, 0, 3)
     assert ListeningSession.objects.count() == 3
+
+
+def test_the_session_admin_never_shows_who_the_user_is(make_user):
+    user = UserFactory(roles=["complainant"], email="session-user@example.test", display_name="赵小雨")
+    session = ListeningSessionFactory(complainant=user, order_no="QS-PRIVATE-1")
+    client = signed_in_client(make_user("supervisor"))
+
+    listing = client.get("/admin/listeners/listeningsession/?q=QS-PRIVATE-1")
+    page = client.get(f"/admin/listeners/listeningsession/{session.pk}/change/")
+
+    assert listing.status_code == 200 and page.status_code == 200
+    for body in (listing.content.decode(), page.content.decode()):
+        assert "session-user@example.test" not in body and "赵小雨" not in body
+    assert f"用户 #{user.pk}" in page.content.decode()
+    assert client.get("/admin/listeners/listeningsession/add/").status_code == 403
