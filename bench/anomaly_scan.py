@@ -17,9 +17,12 @@ with ten 1-star sessions in the week before the report and ten 5-star ones in th
 density plants almost none. The rules are the shipped defaults (supervision.defaults).
 
 The scan itself runs in a child process, so its peak RSS (resource.getrusage) is the scan's and
-not the loader's. Measured: the first scan over all sessions, and a second right after it, which
-must open nothing. Targets: <= 30 s and <= 300 MB peak RSS. Prints one JSON line per
-measurement, then a table; a missed target prints MISSED and exits 0; only errors exit non-zero.
+not the loader's. Measured: the first scan over all sessions; a second right after it, which must
+record nothing; and a scan over a later window (the week after the data) in which the 50 planted
+"7 sessions a week" pairs do it again: each finding must be added to the pair's open case as a
+note, opening no case (those 50 later sessions are written by the run and removed by the next).
+Targets: <= 30 s and <= 300 MB peak RSS. Prints one JSON line per measurement, then a table; a
+missed target prints MISSED and exits 0; only errors exit non-zero.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ RANDOM_REPORTS = 950
 # Bumped when the generated data changes, so an older data set is reloaded.
 DATA_VERSION = "v2"
 WEEKS = 12
+# Order numbers of the sessions the later-window scan finds (written by the run, not by the loader).
+LATER_PREFIX = "LATER"
 # A Monday at 00:00 Beijing time: the scan's buckets start on Mondays.
 START = datetime(2026, 6, 1, tzinfo=UTC) - timedelta(hours=8)
 
@@ -200,12 +205,38 @@ def prepare(args: argparse.Namespace) -> None:
         if _loaded(conn) != wanted:
             conn.commit()
             load(conn, sessions=args.sessions, listeners=args.listeners, users=args.users)
-        conn.execute("TRUNCATE supervision_ethicscaseevent, supervision_listenerreport, supervision_ethicscase CASCADE")
+        conn.execute(
+            "TRUNCATE supervision_ethicscaseevent, supervision_anomalyfinding, supervision_listenerreport, "
+            "supervision_ethicscase CASCADE"
+        )
+        conn.execute("DELETE FROM listeners_listeningsession WHERE order_no LIKE %s", [f"{LATER_PREFIX}%"])
         conn.execute("DELETE FROM supervision_anomalyrule")
         conn.commit()
 
 
 # --- the measurement (child process) -----------------------------------------------------------
+
+
+def later_sessions(listeners: int):
+    """The planted 7-sessions pairs again, in the week after the data: one more finding each."""
+    from decimal import Decimal
+
+    from listeners.models import ListeningSession
+
+    week = START + timedelta(weeks=WEEKS)
+    return [
+        ListeningSession(
+            order_no=f"{LATER_PREFIX}{k:04d}{d}",
+            listener_id=1 + k,
+            complainant_id=listeners + 1 + k,
+            channel="voice",
+            started_at=week + timedelta(days=d % 6, hours=9 + d),
+            duration_minutes=30,
+            amount=Decimal("99.00"),
+        )
+        for k in range(PLANTED)
+        for d in range(7)
+    ]
 
 
 def measure() -> None:
@@ -214,7 +245,7 @@ def measure() -> None:
     django.setup()
     from django.utils import timezone
 
-    from listeners.models import ListenerProfile
+    from listeners.models import ListenerProfile, ListeningSession
     from supervision.anomalies import anomalies_scan
     from supervision.defaults import anomaly_rules_load
     from supervision.models import AnomalyRule, ListenerReport, ReportKind
@@ -241,12 +272,24 @@ def measure() -> None:
     kinds = dict(AnomalyRule.objects.values_list("pk", "kind"))
     until = timezone.now()
     results = []
-    for name in ("first scan", "second scan"):
+    later = START + timedelta(weeks=WEEKS)
+    for name, since in (("first scan", START), ("second scan", START), ("later window", later)):
+        if name == "later window":
+            ListeningSession.objects.bulk_create(later_sessions(listeners))
         started = time.perf_counter()
-        result = anomalies_scan(since=START, until=until, notify_supervisors=False)
+        result = anomalies_scan(since=since, until=until, notify_supervisors=False)
         seconds = time.perf_counter() - started
-        by_kind = {kinds[pk]: len(ids) for pk, ids in result.opened.items()}
-        results.append({"name": name, "seconds": round(seconds, 2), "opened": len(result.case_ids), "by_kind": by_kind})
+        results.append(
+            {
+                "name": name,
+                "seconds": round(seconds, 2),
+                "opened": len(result.case_ids),
+                "added": result.additions,
+                "failed": len(result.failed),
+                "by_kind": {kinds[pk]: len(ids) for pk, ids in result.opened.items()},
+                "added_by_kind": {kinds[pk]: len(ids) for pk, ids in result.added.items() if ids},
+            }
+        )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"runs": results, "peak_rss_mb": round(rss_mb, 1)}))
 
@@ -278,16 +321,28 @@ def main() -> None:
         sys.stderr.write(out.stderr)
         raise SystemExit(f"the measurement failed (exit {out.returncode})")
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    first, second = report["runs"]
+    first, second, later = report["runs"]
+    swings = first["by_kind"].get("rating_swing_after_report", 0)
+    second_found = second["opened"] + second["added"]
+    later_pairs = later["added_by_kind"].get("pair_sessions_7d", 0)
     rows = [
         ("first scan seconds", first["seconds"], TARGET_SECONDS, first["seconds"] <= TARGET_SECONDS),
         ("second scan seconds", second["seconds"], TARGET_SECONDS, second["seconds"] <= TARGET_SECONDS),
+        ("later-window scan seconds", later["seconds"], TARGET_SECONDS, later["seconds"] <= TARGET_SECONDS),
         ("peak RSS MB", report["peak_rss_mb"], TARGET_RSS_MB, report["peak_rss_mb"] <= TARGET_RSS_MB),
         ("cases opened (>= planted)", first["opened"], 4 * PLANTED, first["opened"] >= 4 * PLANTED),
-        ("cases opened by the second scan", second["opened"], 0, second["opened"] == 0),
+        ("rating-swing cases (>= planted)", swings, PLANTED, swings >= PLANTED),
+        ("notes added by the first scan", first["added"], "-", True),
+        ("findings of the second scan", second_found, 0, second_found == 0),
+        ("later window: notes on open cases", later_pairs, PLANTED, later_pairs == PLANTED),
+        ("later window: cases opened", later["opened"], 0, later["opened"] == 0),
+        (
+            "rules that failed",
+            sum(r["failed"] for r in report["runs"]),
+            0,
+            all(r["failed"] == 0 for r in report["runs"]),
+        ),
     ]
-    swings = first["by_kind"].get("rating_swing_after_report", 0)
-    rows.insert(4, ("rating-swing cases (>= planted)", swings, PLANTED, swings >= PLANTED))
     for name, value, target, ok in rows:
         print(json.dumps({"measurement": name, "value": value, "target": target, "ok": ok}))
     print(f"\nanomaly scan over {args.sessions:,} random sessions + planted ({args.listeners:,} listeners)")
