@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/", views.report_list, name="report_list"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
     path("reports/<int:pk>/open-case/", views.report_open_case, name="report_open_case"),
+    path("reports/<int:pk>/reveal/", views.report_reveal, name="report_reveal"),
     path("ethics/", views.ethics_list, name="ethics_list"),
     path("ethics/new/", views.ethics_new, name="ethics_new"),
     path("ethics/<int:pk>/", views.ethics_detail, name="ethics_detail"),

@@ -244,7 +244,14 @@ def _report(pk: int) -> ListenerReport:
     return get_object_or_404(ListenerReport.objects.select_related("listener", "reporter", "ethics_case"), pk=pk)
 
 
-def _render_report(request: AuthedHttpRequest, report: ListenerReport, form=None) -> HttpResponse:
+def _render_report(
+    request: AuthedHttpRequest,
+    report: ListenerReport,
+    form=None,
+    *,
+    reveal_form: RevealForm | None = None,
+    revealed: bool = False,
+) -> HttpResponse:
     access_log_write(
         actor=request.user,
         obj=report,
@@ -254,7 +261,38 @@ def _render_report(request: AuthedHttpRequest, report: ListenerReport, form=None
         action="view",
         request=request,
     )
-    return render(request, "supervision/report_detail.html", {"report": report, "form": form or OpenCaseForm()})
+    context = {
+        "report": report,
+        "form": form or OpenCaseForm(),
+        "reveal_form": reveal_form or RevealForm(),
+        "revealed": revealed,
+        "has_identity": not report.anonymous or bool(report.contact),
+    }
+    return render(request, "supervision/report_detail.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def report_reveal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The reporter's name or contact, shown once for a stated reason written to the access log:
+    people who report a listener often fear being known."""
+    _require_supervisor(request.user)
+    report = _report(pk)
+    if report.anonymous and not report.contact:
+        raise Http404
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return _render_report(request, report, reveal_form=form)
+    access_log_write(
+        actor=request.user,
+        obj=report,
+        field="contact" if report.anonymous else "reporter",
+        reason=form.cleaned_data["reason"],
+        case_reference=str(report),
+        request=request,
+    )
+    return _render_report(request, report, revealed=True)
 
 
 @never_cache

@@ -14,7 +14,7 @@ from evaluations.models import Grade, ListenerTask, TaskState
 from evaluations.services import task_review, task_submit
 from interviews.models import CompetencyInterview, InterviewState
 from listeners.models import ListenerStatus, ListenerStatusChange
-from supervision.models import EthicsCase, EthicsCaseState, EthicsSource
+from supervision.models import EthicsCase, EthicsCaseState, EthicsSource, ListenerReport, ReportKind
 from supervision.services import (
     SupervisionConflict,
     ethics_case_close,
@@ -22,6 +22,7 @@ from supervision.services import (
     ethics_case_open,
     ethics_case_record_evaluation,
     ethics_case_start_investigating,
+    listener_report_submit,
 )
 
 from ..conftest import signed_in_client
@@ -300,3 +301,33 @@ def test_a_decided_case_with_open_tasks_cannot_be_closed_by_hand(listener, super
     assert case.state == EthicsCaseState.DECIDED
     assert 'data-testid="action-close"' not in page
     assert ListenerTask.objects.filter(listener=listener, state=TaskState.OPEN).count() == 3
+
+
+def test_a_reporters_identity_is_hidden_until_a_supervisor_gives_a_logged_reason(listener, supervisor):
+    reporter = UserFactory(roles=["complainant"], email="brave-reporter@example.test", display_name="李同学")
+    named = listener_report_submit(
+        reporter=reporter, listener_code=listener.code, kind=ReportKind.RATING_MANIPULATION, content="私下要求改评"
+    )
+    anonymous = listener_report_submit(
+        reporter=None,
+        listener_code=listener.code,
+        kind=ReportKind.VENTING_ON_USERS,
+        content="向我宣泄情绪",
+        contact="secret-contact@example.test",
+    )
+    client = signed_in_client(supervisor)
+
+    pages = [client.get(f"/supervision/reports/{r.pk}/").content.decode() for r in (named, anonymous)]
+    refused = client.post(f"/supervision/reports/{named.pk}/reveal/", {"reason": " "})
+    shown = client.post(f"/supervision/reports/{named.pk}/reveal/", {"reason": "需要联系举报人补充证据"})
+    shown_contact = client.post(f"/supervision/reports/{anonymous.pk}/reveal/", {"reason": "需要联系举报人"})
+
+    for page in pages:
+        assert "brave-reporter@example.test" not in page and "李同学" not in page
+        assert "secret-contact@example.test" not in page
+    assert refused.status_code == 200 and "brave-reporter@example.test" not in refused.content.decode()
+    assert "brave-reporter@example.test" in shown.content.decode()
+    assert "secret-contact@example.test" in shown_contact.content.decode()
+    reveals = AccessLog.objects.filter(action="reveal", object_type=ListenerReport._meta.label)
+    assert sorted(reveals.values_list("field", flat=True)) == ["contact", "reporter"]
+    assert reveals.get(field="reporter").reason == "需要联系举报人补充证据"
