@@ -361,6 +361,27 @@ def test_a_report_already_taken_up_by_a_supervisor_keeps_its_case(swing_rule, re
     assert opened.events.filter(kind=EthicsCaseEvent.Kind.NOTE).count() == 1
 
 
+def test_a_report_taken_up_by_a_supervisor_points_to_the_open_case_its_finding_was_added_to(
+    swing_rule, reported_at, make_user
+):
+    from supervision.services import ethics_case_open_from_report
+
+    listener = ListenerProfileFactory()
+    report_about(listener, reported_at)
+    second = report_about(listener, reported_at + timedelta(hours=1))
+    supervisors_case = ethics_case_open_from_report(report=second, actor=make_user(Role.SUPERVISOR))
+    rated(listener, before=[1] * 5, after=[5] * 5, around=reported_at + timedelta(minutes=30))
+
+    result = anomalies_scan()
+
+    found = EthicsCase.objects.get(pk__in=result.case_ids)
+    assert result.added[swing_rule.pk] == [found.pk]
+    note = supervisors_case.events.get(kind=EthicsCaseEvent.Kind.NOTE)
+    assert note.note.startswith(f"异常检测将本案举报的发现记入了尚未结案的案件 {found.reference}：")
+    second.refresh_from_db()
+    assert second.ethics_case == supervisors_case
+
+
 def test_the_swing_rule_threshold_and_minimum_are_data(swing_rule, reported_at):
     AnomalyRule.objects.filter(pk=swing_rule.pk).update(threshold=Decimal("0.5"), min_count=3)
     listener = ListenerProfileFactory()
