@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.change_appeal",
         "interviews.view_competencyinterview",
         "interviews.view_interviewslot",
+        "interviews.add_interviewslot",
         "interviews.view_interviewmaterial",
         "interviews.view_interviewscore",
         "interviews.view_interviewplanitem",

@@ -62,6 +62,7 @@ from .services import (
     panel_set,
     plan_item_verify,
     slot_publish,
+    slot_times_check,
 )
 
 if TYPE_CHECKING:
@@ -742,6 +743,18 @@ class SlotForm(forms.ModelForm):
         model = InterviewSlot
         fields = ["starts_at", "ends_at"]
 
+    def clean(self) -> dict[str, Any]:
+        """slot_publish's rules, so a bad time is shown next to its field rather than refused."""
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if self.instance.pk is None and starts_at and ends_at:
+            try:
+                slot_times_check(starts_at=starts_at, ends_at=ends_at)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+        return data
+
 
 @admin.register(InterviewSlot)
 class InterviewSlotAdmin(admin.ModelAdmin):
@@ -761,10 +774,8 @@ class InterviewSlotAdmin(admin.ModelAdmin):
             return
         user = request.user
         assert isinstance(user, User)
-        try:
-            saved = slot_publish(starts_at=obj.starts_at, ends_at=obj.ends_at, actor=user)
-        except ValidationError as exc:
-            raise PermissionDenied("; ".join(exc.messages)) from exc
+        # SlotForm.clean has checked the times; the service checks them again and who may publish.
+        saved = slot_publish(starts_at=obj.starts_at, ends_at=obj.ends_at, actor=user)
         obj.pk = saved.pk
 
 

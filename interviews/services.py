@@ -211,14 +211,34 @@ def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) ->
 
 @transaction.atomic
 def slot_publish(*, starts_at: datetime, ends_at: datetime, actor: User) -> InterviewSlot:
-    """A reviewer or supervisor offers a time for interviews."""
+    """A reviewer or supervisor offers a time for interviews; listeners waiting to book are told
+    (once per slot and listener)."""
     if not (_is_supervisor(actor) or actor.has_role(Role.REVIEWER)):
         raise PermissionDenied(_("只有督导或专业组成员可以发布面试时段。"))
+    slot_times_check(starts_at=starts_at, ends_at=ends_at)
+    slot = InterviewSlot.objects.create(starts_at=starts_at, ends_at=ends_at, published_by=actor)
+    waiting = CompetencyInterview.objects.filter(
+        state__in=[InterviewState.REQUESTED, InterviewState.SCHEDULING]
+    ).select_related("listener__user")
+    for interview in waiting:
+        notify(
+            recipients=[interview.listener.user],
+            kind="listener.interview_slot_published",
+            template="interview_slot_published",
+            context={"slot": _slot_text(slot)},
+            link=_portal_link(interview),
+            dedupe_key=f"interview_slot_published:{slot.pk}",
+        )
+    return slot
+
+
+def slot_times_check(*, starts_at: datetime, ends_at: datetime) -> None:
+    """The rules of a slot's times, shared by slot_publish and the admin form: in the future and
+    at least as long as an interview."""
     if starts_at <= timezone.now():
         raise ValidationError({"starts_at": [_("面试时段必须在未来。")]})
     if ends_at - starts_at < timedelta(minutes=MIN_MINUTES):
         raise ValidationError({"ends_at": [_("面试时段至少需要 %(n)d 分钟。") % {"n": MIN_MINUTES}]})
-    return InterviewSlot.objects.create(starts_at=starts_at, ends_at=ends_at, published_by=actor)
 
 
 @transaction.atomic
