@@ -745,7 +745,7 @@ class SlotForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """slot_publish's rules, so a bad time is shown next to its field rather than refused."""
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
         if self.instance.pk is None and starts_at and ends_at:
             try:
