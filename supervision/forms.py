@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.roles import Role
 from evaluations.models import Grade, Measure
 
 from .models import BreakCategory, EthicsSource, ReportKind
@@ -45,6 +47,12 @@ class OutcomeForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("不填则记为现在。"),
+    )
+    authority_notified_by = forms.ModelChoiceField(
+        label=_("由哪位督导报告"),
+        queryset=User.objects.filter(groups__name=Role.SUPERVISOR, is_active=True).distinct(),
+        required=False,
+        help_text=_("不选则记为您本人。"),
     )
     outcome = forms.CharField(label=_("处理结果"), widget=forms.Textarea(attrs={"rows": 5}))
 

@@ -133,8 +133,9 @@ class EthicsCase(ConcurrentTransitionMixin, models.Model):
         AnomalyRule, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("异常规则")
     )
     window_start = models.DateTimeField(_("统计窗口开始"), null=True, blank=True)
-    # "<rule>:<listener>:<user or ->:<window start>", or "<rule>:<listener>:report:<report id>" for a
-    # rating swing: one case per finding, however often the scan runs.
+    # The key of the AnomalyFinding that opened the case ("<rule>:<listener>:<user or ->:<window
+    # start>", or "<rule>:<listener>:report:<report id>" for a rating swing). Later findings of the
+    # same pattern are added to the open case as notes; none is recorded twice.
     anomaly_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
 
     opened_by = models.ForeignKey(

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -23,6 +24,7 @@ from listeners.models import ListenerProfile, ListenerStatus
 from listeners.services import listener_set_status, listener_status_held
 
 from .models import (
+    BreakCategory,
     BreakReportState,
     ConfidentialityBreakReport,
     EthicsCase,
@@ -381,6 +383,8 @@ def confidentiality_report_file(
         raise PermissionDenied(_("只有倾听师可以提交突破保密报告。"))
     if not what_happened.strip():
         raise ValidationError({"what_happened": [_("请写下经过。")]})
+    if category not in BreakCategory.values:
+        raise ValidationError({"category": [_("请选择情形。")]})
     report = ConfidentialityBreakReport.objects.create(
         reporter=reporter,
         listener=listener,
@@ -389,7 +393,7 @@ def confidentiality_report_file(
         what_happened=what_happened.strip(),
     )
     link = break_report_link(report)
-    deadline_open(
+    deadline = deadline_open(
         subject=report,
         kind=DeadlineKind.BREAK_ACK,
         label=report.reference,
@@ -401,7 +405,11 @@ def confidentiality_report_file(
         recipients=supervisors(),
         kind="supervision.confidentiality_break",
         template="confidentiality_break_filed",
-        context={"reference": report.reference, "category": str(report.get_category_display())},
+        context={
+            "reference": report.reference,
+            "category": str(report.get_category_display()),
+            "due": date_format(timezone.localtime(deadline.due_at), "Y-m-d H:i"),
+        },
         link=link,
         urgent=True,
         dedupe_key=f"confidentiality_break:{report.pk}",
@@ -437,10 +445,12 @@ def confidentiality_report_record_outcome(
     outcome: str,
     authority_name: str = "",
     authority_notified_at=None,
+    authority_notified_by: User | None = None,
     expected_version: int | None = None,
 ) -> ConfidentialityBreakReport:
-    """Record what was done, and whether, when and by whom the police or another authority was
-    told (by ``actor``). Acknowledges the report too if nobody had. Supervisors only."""
+    """Record what was done, and whether, when and by whom (a supervisor; ``actor`` unless
+    another is named) the police or another authority was told. Acknowledges the report too if
+    nobody had. Supervisors only."""
     _require_supervisor(actor)
     locked = _break_for_update(report)
     errors: dict[str, list] = {}
@@ -450,6 +460,8 @@ def confidentiality_report_record_outcome(
         errors["authority_name"] = [_("请写明报告的部门。")]
     if authority_notified and authority_notified_at is not None and authority_notified_at > timezone.now():
         errors["authority_notified_at"] = [_("报告时间不能晚于现在。")]
+    if authority_notified_by is not None and not _is_supervisor(None, authority_notified_by):
+        errors["authority_notified_by"] = [_("报告人须是督导。")]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -458,7 +470,7 @@ def confidentiality_report_record_outcome(
     if authority_notified:
         locked.authority_name = authority_name.strip()
         locked.authority_notified_at = authority_notified_at or now
-        locked.authority_notified_by = actor
+        locked.authority_notified_by = authority_notified_by or actor
     fields = [
         "state",
         "version",

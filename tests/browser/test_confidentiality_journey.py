@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from core.models import AccessLog, Notification
+from core.models import AccessLog, Deadline, DeadlineKind, Notification
 from supervision.models import BreakCategory, BreakReportState, ConfidentialityBreakReport
 from supervision.services import confidentiality_report_file
 
@@ -94,7 +94,9 @@ def test_a_listener_reports_a_break_and_a_supervisor_acknowledges_it_and_records
         assert Notification.objects.get(recipient=supervisor).urgent
 
         # --- opens it: decrypted for them, and the view is logged ------------------------------
-        notice.get_by_role("link", name=f"【紧急】突破保密报告 {report.reference}：请在 1 小时内确认").click()
+        due = Deadline.objects.get(kind=DeadlineKind.BREAK_ACK, subject_id=report.pk).due_at
+        subject = f"【紧急】突破保密报告 {report.reference}：请在 {timezone.localtime(due):%Y-%m-%d %H:%M} 前确认"
+        notice.get_by_role("link", name=subject).click()
         page.wait_for_url(f"**/supervision/confidentiality/{report.pk}/")
         expect(page.get_by_test_id("break-what")).to_have_text(SECRET)
         expect(page.get_by_test_id("break-state")).to_have_text("已报告")

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.template.loader import render_to_string
 from django.urls import include, path
 from django.utils import timezone
 
@@ -518,3 +519,11 @@ def test_the_admin_refuses_a_rule_without_a_positive_window_with_a_clear_message
     assert response.status_code == 200
     assert "统计窗口必须大于零" in response.content.decode()
     assert AnomalyRule.objects.count() == before
+
+
+def test_the_supervisors_email_counts_new_cases_and_additions_apart():
+    both = render_to_string("emails/ethics_anomalies_found.subject.txt", {"count": 0, "added": 3})
+    only_new = render_to_string("emails/ethics_anomalies_found.subject.txt", {"count": 2, "added": 0})
+
+    assert "3 项记入未结案件" in both and "新开 0 个" in both
+    assert only_new.strip() == "异常检测新开 2 个伦理案件"

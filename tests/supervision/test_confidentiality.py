@@ -150,6 +150,51 @@ def test_the_outcome_records_when_and_by_whom_the_police_were_told(report, super
     assert Deadline.objects.get(subject_id=report.pk).state == Deadline.State.MET
 
 
+def test_the_report_to_the_police_may_have_been_made_by_another_supervisor(report, supervisor, make_user):
+    colleague = make_user(Role.SUPERVISOR)
+
+    with pytest.raises(ValidationError) as not_a_supervisor:
+        confidentiality_report_record_outcome(
+            report=report,
+            actor=supervisor,
+            authority_notified=True,
+            authority_name="派出所",
+            authority_notified_by=make_user(Role.REVIEWER),
+            outcome="已报警",
+        )
+    report = confidentiality_report_record_outcome(
+        report=report,
+        actor=supervisor,
+        authority_notified=True,
+        authority_name="派出所",
+        authority_notified_by=colleague,
+        outcome="已报警",
+    )
+
+    assert "authority_notified_by" in not_a_supervisor.value.message_dict
+    assert report.authority_notified_by == colleague and report.outcome_recorded_by == supervisor
+
+
+def test_the_urgent_notice_names_the_acknowledgement_time_from_the_policy(listener, supervisor):
+    DeadlinePolicy.objects.filter(kind=DeadlineKind.BREAK_ACK).update(duration=timedelta(minutes=30))
+
+    report = confidentiality_report_file(
+        reporter=listener.user, category=BreakCategory.HARM_TO_OTHERS, what_happened=SECRET
+    )
+
+    due = timezone.localtime(Deadline.objects.get(subject_id=report.pk).due_at)
+    note = Notification.objects.get(recipient=supervisor, kind="supervision.confidentiality_break")
+    assert f"请在 {due:%Y-%m-%d %H:%M} 前确认" in note.subject
+
+
+def test_an_unknown_category_is_refused(listener):
+    with pytest.raises(ValidationError) as refused:
+        confidentiality_report_file(reporter=listener.user, category="gossip", what_happened=SECRET)
+
+    assert "category" in refused.value.message_dict
+    assert not ConfidentialityBreakReport.objects.exists()
+
+
 def test_an_authority_report_needs_the_authority_named(report, supervisor):
     with pytest.raises(ValidationError) as exc:
         confidentiality_report_record_outcome(
