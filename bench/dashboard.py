@@ -103,7 +103,9 @@ def main() -> int:
     extra.append(
         f"aggregates computed in process in {compute_ms:.0f} ms, {len(captured)} queries "
         f"({len(metrics['listeners']['listeners'])} listeners, {metrics['listeners']['flagged']} flagged, "
-        f"platform rate {metrics['listeners']['platform_rate']} per 1,000 sessions; load average "
+        f"platform rate {metrics['listeners']['platform_rate']} per 1,000 sessions; "
+        f"{metrics['causes']['evaluated']} complaints with a final evaluation, {len(metrics['causes']['rows'])} causes; "
+        f"{len(metrics['by_month'])} months; load average "
         f"{os.getloadavg()[0]:.2f})"
     )
     extra.extend(
