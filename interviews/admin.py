@@ -43,6 +43,7 @@ from .models import (
     InterviewSlot,
     InterviewState,
     PlanItemKind,
+    PlanItemState,
     ScoringArea,
     ScoringItem,
 )
@@ -60,6 +61,7 @@ from .services import (
     interview_score,
     interview_send_result,
     panel_set,
+    plan_item_return,
     plan_item_verify,
     slot_publish,
     slot_times_check,
@@ -200,6 +202,23 @@ class CancelForm(forms.Form):
         label=gettext_lazy("取消原因"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
         help_text=gettext_lazy("记录在面试中，并告知倾听师。"),
+    )
+
+
+class VerifyForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("核实意见"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=gettext_lazy("可选，倾听师会看到。"),
+    )
+
+
+class SendBackForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("退回意见"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=gettext_lazy("请写明需要倾听师补充或修改的内容，倾听师会看到。"),
     )
 
 
@@ -795,6 +814,99 @@ class InterviewPlanItemAdmin(admin.ModelAdmin):
     def evidence_link(self, obj: InterviewPlanItem) -> str:
         return _plan_evidence_link(obj)
 
+    @admin.display(description=gettext_lazy("核实"))
+    def review_links(self, obj: InterviewPlanItem) -> str:
+        if obj.state != PlanItemState.SUBMITTED:
+            return "—"
+        links = [
+            (reverse(f"admin:interviews_interviewplanitem_{name}", args=[obj.pk]), name, label)
+            for name, label in (("verify", _("核实")), ("send_back", _("退回补充")))
+        ]
+        return format_html_join(" ", '<a class="button" href="{}" data-action="{}">{}</a>', links)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*self.readonly_fields, "review_links"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<path:object_id>/verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="interviews_interviewplanitem_verify",
+            ),
+            path(
+                "<path:object_id>/send-back/",
+                self.admin_site.admin_view(self.send_back_view),
+                name="interviews_interviewplanitem_send_back",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _review_page(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_class: type[forms.Form],
+        service: Callable[..., Any],
+        **text: Any,
+    ) -> HttpResponse:
+        item = self.get_object(request, unquote(object_id))
+        if item is None:
+            raise Http404
+        user = request.user
+        assert isinstance(user, User)
+        if not (_is_supervisor(user) or user.has_role(Role.REVIEWER)):
+            raise PermissionDenied
+        change_url = reverse("admin:interviews_interviewplanitem_change", args=[item.pk])
+        form = form_class(_posted(request))
+        if form.is_valid():
+            try:
+                service(item=item, actor=user, note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for key, errors in exc.message_dict.items():
+                        form.add_error(key if key in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc.messages)
+            else:
+                messages.success(request, text["done"])
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "item": item,
+            "form": form,
+            "change_url": change_url,
+            "title": text["title"],
+            "explanation": text["explanation"],
+            "submit": text["submit"],
+        }
+        return TemplateResponse(request, "admin/interviews/interviewplanitem/review.html", context)
+
+    def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._review_page(
+            request,
+            object_id,
+            VerifyForm,
+            plan_item_verify,
+            title=_("核实改进计划项"),
+            explanation=_("核实后，倾听师会收到通知；60–70 分的结果在全部项目核实后自动恢复接单。"),
+            submit=_("确认核实"),
+            done=_("已核实，倾听师会收到通知。"),
+        )
+
+    def send_back_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._review_page(
+            request,
+            object_id,
+            SendBackForm,
+            plan_item_return,
+            title=_("退回改进计划项"),
+            explanation=_("退回后，这一项重新变为待完成，倾听师会收到通知并看到您的意见，补充后重新提交。"),
+            submit=_("确认退回"),
+            done=_("已退回，倾听师会收到通知。"),
+        )
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -805,11 +917,17 @@ class InterviewPlanItemAdmin(admin.ModelAdmin):
     def verify(self, request: HttpRequest, queryset: QuerySet[InterviewPlanItem]) -> None:
         user = request.user
         assert isinstance(user, User)
-        done = 0
-        for item in queryset.filter(~Q(state="verified")):
-            plan_item_verify(item=item, actor=user)
-            done += 1
+        done = skipped = 0
+        for item in queryset.filter(~Q(state=PlanItemState.VERIFIED)):
+            try:
+                plan_item_verify(item=item, actor=user)
+            except ValidationError:
+                skipped += 1
+            else:
+                done += 1
         messages.success(request, _("已核实 %(n)d 项。") % {"n": done})
+        if skipped:
+            messages.warning(request, _("%(n)d 项倾听师尚未提交，未核实。") % {"n": skipped})
 
 
 class ScoringItemInline(admin.TabularInline):

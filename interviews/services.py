@@ -563,12 +563,25 @@ def interview_score(
 
 
 def _plan_items(interview: CompetencyInterview, now: datetime) -> list[InterviewPlanItem]:
-    return InterviewPlanItem.objects.bulk_create(
+    """The plan's items, each with a deadline row (like a listener task) so the sweep reminds the
+    listener and escalates an overdue item."""
+    items = InterviewPlanItem.objects.bulk_create(
         [
             InterviewPlanItem(interview=interview, kind=kind, description=text, due_at=now + PLAN_DUE_AFTER)
             for kind, text in PLAN_DESCRIPTIONS.items()
         ]
     )
+    for item in items:
+        deadline_open(
+            subject=item,
+            kind=DeadlineKind.LISTENER_TASK,
+            label=f"{_('改进计划')}/{interview.pk}/{item.pk}",
+            link=_portal_link(interview),
+            owner=interview.listener.user,
+            starts_at=now,
+            due_at=item.due_at,
+        )
+    return items
 
 
 @transaction.atomic
@@ -686,15 +699,33 @@ def plan_item_submit(
     return locked
 
 
-@transaction.atomic
-def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") -> InterviewPlanItem:
-    """Staff verify an item. When the last item of a 60–70 result is verified, the listener is
-    restored to active automatically (recorded with the interview as source). Idempotent."""
+def _require_plan_reviewer(actor: User) -> None:
     if not (_is_supervisor(actor) or actor.has_role(Role.REVIEWER)):
         raise PermissionDenied(_("只有督导或专业组成员可以核实改进计划。"))
+
+
+def _plan_item_notify(item: InterviewPlanItem, interview: CompetencyInterview, template: str, key: str) -> None:
+    notify(
+        recipients=[interview.listener.user],
+        kind=f"listener.{template}",
+        template=template,
+        context={"kind": str(item.get_kind_display()), "note": item.review_note},
+        link=_portal_link(interview),
+        dedupe_key=key,
+    )
+
+
+@transaction.atomic
+def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") -> InterviewPlanItem:
+    """Staff verify a submitted item: its deadline is met and the listener told. When the last item
+    of a 60–70 result is verified, the listener is restored to active automatically (recorded
+    with the interview as source) and told. Idempotent on a verified item."""
+    _require_plan_reviewer(actor)
     locked = plan_item_get_for_update(item.pk)
     if locked.state == PlanItemState.VERIFIED:
         return locked
+    if locked.state != PlanItemState.SUBMITTED:
+        raise ValidationError(_("倾听师还没有提交这一项的完成情况，不能核实。"))
     locked.state, locked.verified_by, locked.verified_at, locked.review_note = (
         PlanItemState.VERIFIED,
         actor,
@@ -702,7 +733,9 @@ def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") ->
         note,
     )
     locked.save(update_fields=["state", "verified_by", "verified_at", "review_note"])
+    deadline_meet(subject=locked, kinds=[DeadlineKind.LISTENER_TASK])
     interview = interview_get_for_update(locked.interview_id)
+    _plan_item_notify(locked, interview, "interview_plan_verified", f"interview_plan_verified:{locked.pk}")
     pending = interview.plan_items.exclude(state=PlanItemState.VERIFIED).exists()
     listener = interview.listener
     if (
@@ -718,6 +751,36 @@ def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") ->
             actor=actor,
             source=interview,
         )
+        notify(
+            recipients=[listener.user],
+            kind="listener.interview_plan_restored",
+            template="interview_plan_restored",
+            context={},
+            link=_portal_link(interview),
+            dedupe_key=f"interview_plan_restored:{interview.pk}",
+        )
+    return locked
+
+
+@transaction.atomic
+def plan_item_return(*, item: InterviewPlanItem, actor: User, note: str) -> InterviewPlanItem:
+    """Staff send a submitted item back with a note saying what is missing: it is open again (its
+    deadline stays open) and the listener is told."""
+    _require_plan_reviewer(actor)
+    if not note.strip():
+        raise ValidationError({"note": [_("请说明需要倾听师补充或修改的内容。")]})
+    locked = plan_item_get_for_update(item.pk)
+    if locked.state != PlanItemState.SUBMITTED:
+        raise ValidationError(_("只有已提交、尚未核实的改进计划项可以退回。"))
+    locked.state, locked.review_note = PlanItemState.OPEN, note.strip()
+    locked.save(update_fields=["state", "review_note"])
+    interview = locked.interview
+    _plan_item_notify(
+        locked,
+        interview,
+        "interview_plan_returned",
+        f"interview_plan_returned:{locked.pk}:{int(locked.submitted_at.timestamp()) if locked.submitted_at else 0}",
+    )
     return locked
 
 

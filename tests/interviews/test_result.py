@@ -15,6 +15,7 @@ from interviews.services import (
     band_for,
     interview_score,
     interview_send_result,
+    plan_item_submit,
     plan_item_verify,
     reapplication_check,
     total_for,
@@ -101,6 +102,8 @@ def test_60_to_70_hides_until_every_plan_item_is_verified_then_restores(
     listener.refresh_from_db()
     assert listener.status == ListenerStatus.HIDDEN  # was hidden, stays hidden
     items = list(sent.plan_items.all())
+    for item in items:
+        plan_item_submit(item=item, note="已完成，记录见附件。", actor=listener.user)
 
     # when: all but one verified
     for item in items[:-1]:
