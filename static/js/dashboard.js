@@ -38,7 +38,7 @@
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", inverse: true, data: spec.labels },
-      series: [{ type: "bar", name: spec.name, data: spec.values }]
+      series: [{ type: "bar", name: spec.name, data: spec.values, barMaxWidth: 28 }]
     });
   }
 

@@ -1,7 +1,10 @@
 """A supervisor signs in with TOTP, opens the quality dashboard, and every chart is drawn."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from evaluations.models import Evaluation
 
 from ..complaints.helpers import file_complaint
 from ..conftest import totp_now
@@ -25,7 +28,15 @@ CHARTS = [
 
 def test_a_supervisor_opens_the_dashboard_and_the_charts_render(page, tmp_path):
     for _ in range(3):
-        file_complaint()
+        complaint = file_complaint()
+    Evaluation.objects.create(
+        complaint=complaint,
+        reviewer=UserFactory(roles=["reviewer"]),
+        is_final=True,
+        outcome="B",
+        finding_competence_gap=True,
+        submitted_at=timezone.now(),
+    )
     supervisor = UserFactory(roles=["supervisor"], email="zhou@hearken.cn", display_name="督导周")
     device = TOTPDeviceFactory(user=supervisor)
     problems = []
@@ -59,6 +70,8 @@ def test_a_supervisor_opens_the_dashboard_and_the_charts_render(page, tmp_path):
         expect(page.locator(f'[data-chart="{chart}"] canvas')).to_have_count(1)
     page.get_by_text("查看数据表").first.click()
     expect(page.get_by_test_id("table-by_month")).to_be_visible()
+    page.get_by_test_id("table-causes").locator("xpath=ancestor::details").locator("summary").click()
+    expect(page.get_by_test_id("table-causes")).to_contain_text("专业胜任力不足")
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
     # a date far ahead is refused with the reason, and the charts still draw
