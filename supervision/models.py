@@ -17,7 +17,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.roles import Role
 from core.crypto import EncryptedTextField
-from evaluations.models import Grade, Measure
+from evaluations.models import Grade, ListenerResponse, Measure
 from listeners.models import ListenerProfile, ListeningSession
 
 
@@ -128,6 +128,16 @@ class EthicsCase(ConcurrentTransitionMixin, models.Model):
     )
     adjustment_reason = models.TextField(_("调整理由"), blank=True)
     text_to_listener = models.TextField(_("给倾听师的说明"), blank=True)
+    # Database defaults too: the anomaly scan inserts cases in SQL without naming these columns.
+    listener_response = models.CharField(
+        _("倾听师的意见"),
+        max_length=16,
+        choices=ListenerResponse.choices,
+        default=ListenerResponse.PENDING,
+        db_default=ListenerResponse.PENDING,
+    )
+    listener_response_reason = models.TextField(_("倾听师的理由"), blank=True, default="", db_default="")
+    listener_responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
 
     anomaly_rule = models.ForeignKey(
         AnomalyRule, on_delete=models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("异常规则")

@@ -19,7 +19,7 @@ from core.deadlines import deadline_meet, deadline_open
 from core.models import DeadlineKind
 from core.notifications import notify
 from evaluations.measures import RESTORABLE, measures_apply
-from evaluations.models import Grade, Measure
+from evaluations.models import Grade, ListenerResponse, Measure
 from listeners.models import ListenerProfile, ListenerStatus
 from listeners.services import listener_set_status, listener_status_held
 
@@ -249,6 +249,59 @@ def ethics_case_decide(
             prepare={"closed_at": timezone.now()},
         )
     return decided
+
+
+@transaction.atomic
+def ethics_case_add_note(
+    *, case: EthicsCase, actor: User, note: str, expected_version: int | None = None
+) -> EthicsCaseEvent:
+    """What the investigation learned (a talk with the listener, a record seen), on the case's
+    append-only history. Supervisors only; a closed case takes no more notes."""
+    _require_supervisor(actor)
+    locked = _case_for_update(case)
+    if expected_version is not None and locked.version != expected_version:
+        raise SupervisionConflict()
+    if locked.state == E.CLOSED:
+        raise SupervisionConflict(_("案件已结案，不能再添加记录。"))
+    if not note.strip():
+        raise ValidationError({"note": [_("请写下记录内容。")]})
+    return _event(locked, EthicsCaseEvent.Kind.NOTE, actor=actor, note=note.strip())
+
+
+@transaction.atomic
+def ethics_case_listener_respond(*, case: EthicsCase, actor: User, response: str, reason: str = "") -> EthicsCase:
+    """The listener's agreement with the decision, or dissent with reasons, once; supervisors are told."""
+    locked = _case_for_update(case)
+    if locked.listener.user_id != actor.pk:
+        raise PermissionDenied(_("只有被处理的倾听师本人可以回复。"))
+    if locked.decided_at is None:
+        raise SupervisionConflict(_("处理决定作出后才能回复意见。"))
+    if locked.listener_response != ListenerResponse.PENDING:
+        raise SupervisionConflict(_("您已经回复过对这个处理决定的意见。"))
+    if response not in (ListenerResponse.AGREES, ListenerResponse.DISAGREES):
+        raise ValidationError({"response": [_("请选择同意或不同意。")]})
+    if response == ListenerResponse.DISAGREES and not reason.strip():
+        raise ValidationError({"reason": [_("不同意时请写明理由。")]})
+    locked.listener_response, locked.listener_response_reason = response, reason.strip()
+    locked.listener_responded_at = timezone.now()
+    locked.save(update_fields=["listener_response", "listener_response_reason", "listener_responded_at"])
+    label = str(ListenerResponse(response).label)
+    _event(
+        locked,
+        EthicsCaseEvent.Kind.NOTE,
+        actor=actor,
+        note=_("倾听师对处理决定的意见：%(r)s") % {"r": label}
+        + (f"\n{locked.listener_response_reason}" if locked.listener_response_reason else ""),
+    )
+    notify(
+        recipients=supervisors(),
+        kind="ethics.listener_responded",
+        template="ethics_listener_response",
+        context={"reference": locked.reference, "response": label},
+        link=ethics_case_link(locked),
+        dedupe_key=f"ethics_listener_response:{locked.pk}",
+    )
+    return locked
 
 
 def ethics_case_tasks_done(case: EthicsCase, actor: User) -> None:

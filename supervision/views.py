@@ -370,11 +370,12 @@ def ethics_list(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
-ETHICS_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., EthicsCase]]] = {
+ETHICS_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., object]]] = {
     "start": (NoteForm, services.ethics_case_start_investigating),
     "evaluate": (EvaluationForm, services.ethics_case_record_evaluation),
     "decide": (DecideForm, services.ethics_case_decide),
     "close": (NoteForm, services.ethics_case_close),
+    "note": (NoteForm, services.ethics_case_add_note),
 }
 
 

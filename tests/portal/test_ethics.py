@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.roles import Role
+from core.models import Notification
 from evaluations.models import Grade
 from listeners.models import ListenerStatus
 from supervision.models import EthicsSource
@@ -62,3 +63,47 @@ def test_the_listener_reads_their_decision_and_tasks_but_not_the_investigation(
 def test_only_listeners_have_the_page(make_user):
     assert signed_in_client(make_user(Role.COMPLAINANT)).get("/portal/ethics/").status_code == 403
     assert signed_in_client(make_user(Role.SUPERVISOR)).get("/portal/ethics/").status_code == 403
+
+
+def test_the_listener_answers_the_decision_once_and_supervisors_are_told(make_user):
+    supervisor = make_user(Role.SUPERVISOR)
+    mine = ListenerProfileFactory(status=ListenerStatus.ACTIVE)
+    case = decided_case(mine, supervisor, "请阅读反馈")
+    client = signed_in_client(mine.user)
+
+    no_reason = client.post("/portal/ethics/", {"case": case.pk, f"c{case.pk}-response": "disagrees"})
+    tampered = client.post("/portal/ethics/", {"case": "x", f"c{case.pk}-response": "agrees"})
+    done = client.post(
+        "/portal/ethics/",
+        {"case": case.pk, f"c{case.pk}-response": "disagrees", f"c{case.pk}-reason": "当时用户主动要求加时"},
+        follow=True,
+    )
+    again = client.post("/portal/ethics/", {"case": case.pk, f"c{case.pk}-response": "agrees"}, follow=True)
+
+    assert no_reason.status_code == 200 and "不同意时请写明理由" in no_reason.content.decode()
+    assert tampered.status_code == 404
+    case.refresh_from_db()
+    assert case.listener_response == "disagrees" and case.listener_response_reason == "当时用户主动要求加时"
+    assert 'data-testid="ethics-response-given"' in done.content.decode()
+    assert "已经回复过" in again.content.decode()
+    assert Notification.objects.filter(recipient=supervisor, kind="ethics.listener_responded").count() == 1
+    assert case.events.filter(kind="note", actor=mine.user).count() == 1
+    page = signed_in_client(supervisor).get(f"/supervision/ethics/{case.pk}/").content.decode()
+    assert "当时用户主动要求加时" in page
+
+
+def test_supervisors_add_investigation_notes_until_the_case_is_closed(make_user):
+    supervisor = make_user(Role.SUPERVISOR)
+    listener = ListenerProfileFactory(status=ListenerStatus.ACTIVE)
+    case = ethics_case_open(
+        listener=listener, source=EthicsSource.SUPERVISOR_OBSERVATION, summary="x", actor=supervisor
+    )
+    client = signed_in_client(supervisor)
+
+    empty = client.post(f"/supervision/ethics/{case.pk}/note/", {"note-note": " "})
+    client.post(
+        f"/supervision/ethics/{case.pk}/note/", {"note-note": "与倾听师电话沟通", "note-expected_version": case.version}
+    )
+
+    assert empty.status_code == 200 and "请写下记录内容" in empty.content.decode()
+    assert list(case.events.filter(kind="note").values_list("note", flat=True)) == ["与倾听师电话沟通"]
