@@ -63,6 +63,7 @@ from .services import (
     panel_set,
     plan_item_return,
     plan_item_verify,
+    rubric_problems,
     slot_publish,
     slot_times_check,
 )
@@ -641,7 +642,8 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
                 _("评分已保存：总分 %(total)s，对应结果：%(band)s。") % {"total": total, "band": band_for(total).label},
             )
             return HttpResponseRedirect(self._change_url(interview))
-        return self._page(request, interview, "score.html", form=form, title=_("面试评分"))
+        problems = rubric_problems(ScoringArea.objects.prefetch_related("items"))
+        return self._page(request, interview, "score.html", form=form, title=_("面试评分"), rubric_problems=problems)
 
     def send_result_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         interview, user = self._acting(request, object_id, "send_result")
@@ -930,13 +932,62 @@ class InterviewPlanItemAdmin(admin.ModelAdmin):
             messages.warning(request, _("%(n)d 项倾听师尚未提交，未核实。") % {"n": skipped})
 
 
+class ScoringItemForm(forms.ModelForm):
+    class Meta:
+        model = ScoringItem
+        fields = ["code", "name", "weight", "max_score", "position"]
+
+    def clean_max_score(self) -> Decimal:
+        value = self.cleaned_data["max_score"]
+        if value is not None and value <= 0:
+            raise forms.ValidationError(_("满分须大于 0。"))
+        return value
+
+
+class ScoringItemFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        weight = sum((f.cleaned_data.get("weight") or Decimal(0) for f in kept), Decimal(0))
+        area = self.instance
+        if area.weight > 0 and weight <= 0:
+            raise forms.ValidationError(_("权重大于 0 的维度至少需要一个权重大于 0 的细项。"))
+
+
 class ScoringItemInline(admin.TabularInline):
     model = ScoringItem
+    form = ScoringItemForm
+    formset = ScoringItemFormSet
     extra = 0
     fields = ["code", "name", "weight", "max_score", "position"]
 
 
+class AreaWeightsFormSet(forms.BaseModelFormSet):
+    """The changelist edits every area's weight at once, so the weights can be moved between
+    areas; the new weights (with those of areas not on the page) must add up to 100."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        on_page = {f.instance.pk: f.cleaned_data.get("weight") or Decimal(0) for f in self.forms if f.cleaned_data}
+        others = ScoringArea.objects.exclude(pk__in=on_page).values_list("weight", flat=True)
+        total = sum(on_page.values(), Decimal(0)) + sum(others, Decimal(0))
+        if total != 100:
+            raise forms.ValidationError(_("各评分维度的权重之和须为 100，现为 %(sum)s。") % {"sum": total.normalize()})
+
+
 @admin.register(ScoringArea)
 class ScoringAreaAdmin(admin.ModelAdmin):
+    """Weights are edited on the list (all areas at once, adding up to 100); an area's page edits
+    its name and items."""
+
     list_display = ["name", "weight", "position"]
+    list_editable = ["weight"]
     inlines = [ScoringItemInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["weight"] if obj is not None else []
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return super().get_changelist_formset(request, formset=AreaWeightsFormSet, **kwargs)

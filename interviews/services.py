@@ -497,11 +497,39 @@ def band_for(total: Decimal) -> Band:
     return Band.FAIL
 
 
+def rubric_problems(areas: Iterable[ScoringArea]) -> list[str]:
+    """What keeps a rubric from giving a total of 0–100: the area weights must add up to 100,
+    every item's full mark be above 0, and an area with weight have items with weight."""
+    areas = list(areas)
+    problems = []
+    weight = sum((a.weight for a in areas), Decimal(0))
+    if weight != 100:
+        problems.append(_("评分维度的权重之和须为 100，现为 %(sum)s。") % {"sum": weight.normalize()})
+    for area in areas:
+        items = list(area.items.all())
+        if any(i.max_score <= 0 for i in items):
+            problems.append(_("“%(area)s”中有细项的满分不大于 0。") % {"area": area.name})
+        if area.weight > 0 and sum((i.weight for i in items), Decimal(0)) <= 0:
+            problems.append(_("“%(area)s”没有权重大于 0 的细项。") % {"area": area.name})
+    return problems
+
+
+def rubric_check() -> None:
+    """Refuse scoring with a rubric that does not add up (a supervisor must fix it first)."""
+    problems = rubric_problems(ScoringArea.objects.prefetch_related("items"))
+    if problems:
+        raise ValidationError([_("评分标准有误，暂时不能评分，请督导在“评分维度”中修正。"), *problems])
+
+
 def total_for(scores: Mapping[str, Decimal]) -> Decimal:
     """Weighted total 0–100 from item scores keyed by item code, truncated to cents so rounding
-    never lifts a total into a better band."""
+    never lifts a total into a better band. A rubric that does not add up is a ValidationError."""
     total = Decimal(0)
-    for area in ScoringArea.objects.prefetch_related("items"):
+    areas = list(ScoringArea.objects.prefetch_related("items"))
+    problems = rubric_problems(areas)
+    if problems:
+        raise ValidationError([_("评分标准有误，暂时不能评分，请督导在“评分维度”中修正。"), *problems])
+    for area in areas:
         items = list(area.items.all())
         weight_sum = sum((i.weight for i in items), Decimal(0))
         if not items or weight_sum == 0:
@@ -525,6 +553,7 @@ def interview_score(
     _require_panel_lead(locked, actor)
     if locked.state != InterviewState.HELD:
         raise ValidationError(_("只有已进行的面试可以评分。"))
+    rubric_check()
     items = list(rubric_items())
     errors: dict[str, list[str]] = {}
     values: dict[str, Decimal] = {}
