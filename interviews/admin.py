@@ -52,6 +52,7 @@ from .services import (
     PLAN_DESCRIPTIONS,
     REAPPLY_AFTER_MONTHS,
     band_for,
+    case_report_lead,
     interview_cancel,
     interview_hold,
     interview_mark_no_show,
@@ -60,6 +61,7 @@ from .services import (
     interview_request,
     interview_score,
     interview_send_result,
+    lead_hours,
     panel_set,
     plan_item_return,
     plan_item_verify,
@@ -567,9 +569,10 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             form=form,
             title=_("释放时段"),
             explanation=_(
-                "个案报告没有在面试前 48 小时内提交。释放后，这个时段可供他人预约，倾听师会收到通知，"
+                "个案报告没有在面试前 %(hours)d 小时内提交。释放后，这个时段可供他人预约，倾听师会收到通知，"
                 "提交个案报告后重新预约。"
-            ),
+            )
+            % {"hours": lead_hours(case_report_lead())},
             submit=_("确认释放时段"),
         )
 

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from accounts.roles import STAFF_ROLES, Role
 from complaints.models import Complaint
 from complaints.services import reviewer_conflicts, safe_filename, validate_evidence_file
-from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner
-from core.models import DeadlineKind
+from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
+from core.models import DeadlineKind, DeadlinePolicy
 from core.notifications import notify
 from listeners.models import ListenerProfile, ListenerStatus
 from listeners.services import listener_set_status
@@ -59,6 +59,7 @@ from .selectors import (
 if TYPE_CHECKING:
     from accounts.models import User
 
+# Fallbacks: the durations come from the DeadlinePolicy rows case_report and interview_result.
 CASE_REPORT_LEAD = timedelta(hours=48)
 MIN_MINUTES, MAX_MINUTES = 40, 60
 RESULT_WITHIN = timedelta(days=7)
@@ -73,6 +74,24 @@ PLAN_DESCRIPTIONS = {
     PlanItemKind.SUPERVISION: "接受个体或团体督导，并提交督导记录。",
     PlanItemKind.PERSONAL_THERAPY: "完成个人体验（个人咨询），并提交完成证明。",
 }
+
+
+def case_report_lead() -> timedelta:
+    """How long before the slot the case report is due: the case_report policy (supervisors edit
+    it), else 48 hours."""
+    policy = DeadlinePolicy.objects.filter(kind=DeadlineKind.CASE_REPORT).first()
+    return policy.duration if policy is not None else CASE_REPORT_LEAD
+
+
+def lead_hours(lead: timedelta) -> int:
+    return int(lead.total_seconds() // 3600)
+
+
+def _result_due(ended_at: datetime) -> datetime:
+    """When the result is due: the interview_result policy (calendar or business time), else a week."""
+    if DeadlinePolicy.objects.filter(kind=DeadlineKind.INTERVIEW_RESULT).exists():
+        return due_for(DeadlineKind.INTERVIEW_RESULT, ended_at)[0]
+    return ended_at + RESULT_WITHIN
 
 
 def _is_staff(user: User) -> bool:
@@ -202,7 +221,7 @@ def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) ->
         recipients=[locked.listener.user],
         kind="listener.interview_scheduling",
         template="interview_scheduling_open",
-        context={"lead_hours": int(CASE_REPORT_LEAD.total_seconds() // 3600)},
+        context={"lead_hours": lead_hours(case_report_lead())},
         link=_portal_link(locked),
         dedupe_key=f"interview_scheduling:{locked.pk}",
     )
@@ -245,8 +264,8 @@ def slot_times_check(*, starts_at: datetime, ends_at: datetime) -> None:
 def interview_book(*, interview: CompetencyInterview, slot: InterviewSlot, actor: User) -> CompetencyInterview:
     """The listener books a free slot.
 
-    The case report is due 48 hours before the slot: a slot less than 48 hours away can only be
-    booked once the report is in. Without the report a CASE_REPORT deadline is opened; with it
+    The case report is due 48 hours (the case_report policy) before the slot: a slot less than
+    that away can only be booked once the report is in. Without the report a CASE_REPORT deadline is opened; with it
     the meeting number is issued at once.
     """
     locked = interview_get_for_update(interview.pk)
@@ -260,14 +279,16 @@ def interview_book(*, interview: CompetencyInterview, slot: InterviewSlot, actor
     if slot.starts_at <= now:
         raise ValidationError({"slot": [_("该时段已开始或已过去。")]})
     has_report = _has_case_report(locked)
-    if not has_report and slot.starts_at - now < CASE_REPORT_LEAD:
+    lead = case_report_lead()
+    if not has_report and slot.starts_at - now < lead:
         raise ValidationError(
             {
                 "slot": [
                     _(
-                        "个案报告须在面试前至少 48 小时提交。该时段距现在不足 48 小时，"
+                        "个案报告须在面试前至少 %(hours)d 小时提交。该时段距现在不足 %(hours)d 小时，"
                         "请先上传个案报告，或选择更晚的时段。"
                     )
+                    % {"hours": lead_hours(lead)}
                 ]
             }
         )
@@ -284,7 +305,7 @@ def interview_book(*, interview: CompetencyInterview, slot: InterviewSlot, actor
             label=_("面试个案报告"),
             link=_portal_link(locked),
             owner=locked.listener.user,
-            due_at=slot.starts_at - CASE_REPORT_LEAD,
+            due_at=slot.starts_at - lead,
         )
     locked.save(update_fields=["state", "meeting_number"])
     if has_report:
@@ -397,7 +418,7 @@ def interview_hold(
         link=f"/admin/interviews/competencyinterview/{locked.pk}/change/",
         owner=locked.main_interviewer,
         starts_at=ended_at,
-        due_at=ended_at + RESULT_WITHIN,
+        due_at=_result_due(ended_at),
     )
     return locked
 
@@ -416,7 +437,7 @@ def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> Co
 
 @transaction.atomic
 def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
-    """The case report missed its deadline (48 hours before the slot): a supervisor frees the slot
+    """The case report missed its deadline (48 hours, the case_report policy, before the slot): a supervisor frees the slot
     for others and the listener books again once the report is in."""
     _require_supervisor(actor)
     locked = interview_get_for_update(interview.pk)
@@ -425,7 +446,8 @@ def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> Co
     if _has_case_report(locked):
         raise ValidationError(_("个案报告已提交，不能释放时段。"))
     slot = _booked_slot(locked)
-    if slot is not None and timezone.now() < slot.starts_at - CASE_REPORT_LEAD:
+    lead = case_report_lead()
+    if slot is not None and timezone.now() < slot.starts_at - lead:
         raise ValidationError(_("个案报告的截止时间还没到，不能释放时段。"))
     locked.release_slot()
     locked.save(update_fields=["state"])
@@ -435,7 +457,7 @@ def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> Co
         recipients=[locked.listener.user],
         kind="listener.interview_slot_released",
         template="interview_slot_released",
-        context={"slot": _slot_text(slot)},
+        context={"slot": _slot_text(slot), "lead_hours": lead_hours(lead)},
         link=_portal_link(locked),
         dedupe_key=f"interview_slot_released:{locked.pk}:{slot.pk if slot else '-'}",
     )

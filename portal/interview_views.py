@@ -37,8 +37,9 @@ from interviews.models import (
 )
 from interviews.selectors import last_failed_interview
 from interviews.services import (
-    CASE_REPORT_LEAD,
+    case_report_lead,
     interview_book,
+    lead_hours,
     material_upload,
     plan_item_submit,
     reapplication_submit,
@@ -202,6 +203,7 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             return redirect("portal:interview", pk=interview.pk)
 
     slot = _slot_of(interview)
+    lead = case_report_lead()
     materials = list(interview.materials.all())
     result_sent = interview.state == InterviewState.RESULT_SENT
     plan_items = list(interview.plan_items.all()) if result_sent else []
@@ -216,7 +218,8 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "material_form": material_form,
         "materials": materials,
         "has_case_report": any(m.kind == MaterialKind.CASE_REPORT for m in materials),
-        "case_report_due": slot.starts_at - CASE_REPORT_LEAD if slot else None,
+        "case_report_due": slot.starts_at - lead if slot else None,
+        "lead_hours": lead_hours(lead),
         "show_meeting": interview.state in MEETING_STATES and bool(interview.meeting_number),
         "result_sent": result_sent,
         "show_total": result_sent and interview.total_shown,

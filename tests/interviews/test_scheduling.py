@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from core.models import Deadline, DeadlineKind
+from core.models import Deadline, DeadlineKind, DeadlinePolicy
 from interviews.models import CompetencyInterview, InterviewSlot, InterviewState, MaterialKind
-from interviews.services import interview_book, interview_cancel, material_upload
+from interviews.services import case_report_lead, interview_book, interview_cancel, material_upload
 
-from .conftest import PDF, pdf, publish, upload_report
+from .conftest import PDF, held, pdf, publish, upload_report
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,35 @@ def test_cancelling_frees_the_slot_and_cancels_the_case_report_deadline(clock, i
 def test_state_cannot_be_set_directly(interview):
     with pytest.raises(AttributeError):
         interview.state = InterviewState.SCHEDULED
+
+
+# --- the durations come from the deadline policies ---------------------------------------------------
+
+
+def test_the_case_report_lead_follows_the_case_report_policy(clock, interview, supervisor):
+    DeadlinePolicy.objects.filter(kind="case_report").update(duration=timedelta(days=3))
+    near = publish(supervisor, timedelta(hours=71))
+    far = publish(supervisor, timedelta(hours=72))
+
+    with pytest.raises(ValidationError) as exc:
+        interview_book(interview=interview, slot=near, actor=interview.listener.user)
+    booked = interview_book(interview=interview, slot=far, actor=interview.listener.user)
+
+    assert "72 小时" in exc.value.message_dict["slot"][0]
+    deadline = Deadline.objects.get(kind="case_report", subject_id=booked.pk)
+    assert deadline.due_at == far.starts_at - timedelta(days=3)
+
+
+def test_the_result_deadline_follows_the_interview_result_policy(clock, interview, supervisor, reviewer, observer):
+    DeadlinePolicy.objects.filter(kind="interview_result").update(duration=timedelta(days=5), business_hours=False)
+
+    done, _slot = held(interview, supervisor, reviewer, observer, clock)
+
+    deadline = Deadline.objects.get(kind="interview_result", subject_id=done.pk)
+    assert deadline.due_at == done.held_ended_at + timedelta(days=5)
+
+
+def test_without_the_policy_the_48_hour_fallback_applies():
+    DeadlinePolicy.objects.filter(kind__in=["case_report"]).delete()
+
+    assert case_report_lead() == timedelta(hours=48)
