@@ -166,6 +166,10 @@ class ListenerStatement(models.Model):
     complaint = models.OneToOneField(Complaint, on_delete=models.PROTECT, related_name="listener_statement")
     listener = models.ForeignKey(ListenerProfile, on_delete=models.PROTECT, related_name="statements")
     body = models.TextField(_("陈述"), blank=True)
+    # What the group chose to share of the complaint, edited of anything that could identify the
+    # complainant. Empty on statements asked for before this existed: the complaint's own text.
+    shared_content = models.TextField(_("与倾听师分享的投诉内容"), blank=True)
+    shared_demands_other = models.TextField(_("与倾听师分享的其他诉求"), blank=True)
     due_at = models.DateTimeField(_("提交期限"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

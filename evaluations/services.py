@@ -269,13 +269,31 @@ def information_request_answer(*, request: InformationRequest, actor: User, answ
 
 
 @transaction.atomic
-def statement_request(*, complaint: Complaint, actor: User) -> ListenerStatement:
-    """Tell the listener of the complaint (never who filed it) and ask for their account."""
+def statement_request(
+    *,
+    complaint: Complaint,
+    actor: User,
+    shared_content: str | None = None,
+    shared_demands_other: str | None = None,
+) -> ListenerStatement:
+    """Tell the listener of the complaint (never who filed it) and ask for their account. The group
+    shares the complaint's text as it edits it here (names, phone numbers, places taken out);
+    without an edit, the complainant's own words."""
     _require_case_reviewer(actor, complaint)
     _require_investigating(complaint)
+    content = complaint.content if shared_content is None else shared_content.strip()
+    if not content:
+        raise ValidationError({"shared_content": [_("请填写与倾听师分享的投诉内容。")]})
+    demands_other = complaint.demands_other if shared_demands_other is None else shared_demands_other.strip()
     due, _remind = due_for(DeadlineKind.LISTENER_STATEMENT, timezone.now())
     statement, created = ListenerStatement.objects.get_or_create(
-        complaint=complaint, defaults={"listener": complaint.listener, "due_at": due}
+        complaint=complaint,
+        defaults={
+            "listener": complaint.listener,
+            "due_at": due,
+            "shared_content": content,
+            "shared_demands_other": demands_other,
+        },
     )
     if created:
         # The complaint is the subject, so withdrawing or rejecting it cancels the reminder too.

@@ -275,7 +275,12 @@ def begin_evaluation(request: AuthedHttpRequest, reference: str) -> HttpResponse
 def statement_request_view(request: AuthedHttpRequest, reference: str) -> HttpResponse:
     complaint = _case(request, reference)
     with ServiceCall(request) as call:
-        statement_request(complaint=complaint, actor=request.user)
+        statement_request(
+            complaint=complaint,
+            actor=request.user,
+            shared_content=request.POST.get("shared_content"),
+            shared_demands_other=request.POST.get("shared_demands_other"),
+        )
     if call.ok:
         messages.success(request, _("已请倾听师提交陈述。"))
     return redirect("review:case", reference=reference)

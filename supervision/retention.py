@@ -68,7 +68,7 @@ FREE_TEXT: dict[type, tuple[str, ...]] = {
         "listener_view_of_demands",
     ),
     InformationRequest: ("question", "answer"),
-    ListenerStatement: ("body",),
+    ListenerStatement: ("body", "shared_content", "shared_demands_other"),
     Evaluation: (
         "facts_rationale",
         "evidence_cited",

@@ -18,6 +18,7 @@ from portal.views import COMPLAINTS_PER_PAGE, HOME_ITEMS
 
 from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
 from ..conftest import signed_in_client
+from ..evaluations.helpers import escalated_case
 from ..factories import ListenerProfileFactory, ListeningSessionFactory, UserFactory
 from ..interviews.conftest import scored
 from .helpers import notified_case, shared_case, shared_case_about
@@ -584,3 +585,28 @@ def test_open_improvement_plan_items_show_on_home_and_tasks_page(db, settings, t
     assert 'data-testid="plan-items"' in tasks and f"/portal/interviews/{mine[0].interview_id}/#plan" in tasks
     theirs = InterviewPlanItem.objects.filter(interview__listener=other).first()
     assert f"/portal/interviews/{theirs.interview_id}/" not in html + tasks
+
+
+def test_the_listener_reads_the_complaint_as_the_group_edited_it(db):
+    complaint, lead = escalated_case()
+    Complaint.objects.filter(pk=complaint.pk).update(
+        content="我叫王芳，电话13800001111。倾听师一直打断我。", demands_other="请王芳的家人也得到道歉"
+    )
+    complaint.refresh_from_db()
+    reviewer_page = signed_in_client(lead).get(f"/review/{complaint.reference}/").content.decode()
+    assert 'name="shared_content"' in reviewer_page and "电话13800001111" in reviewer_page
+
+    empty = signed_in_client(lead).post(
+        f"/review/{complaint.reference}/statement-request/", {"shared_content": "  "}, follow=True
+    )
+    assert "请填写与倾听师分享的投诉内容" in empty.content.decode()
+    assert not ListenerStatement.objects.filter(complaint=complaint).exists()
+    signed_in_client(lead).post(
+        f"/review/{complaint.reference}/statement-request/",
+        {"shared_content": "倾听师一直打断我。", "shared_demands_other": "希望得到道歉"},
+    )
+
+    page = listener_client(complaint).get(f"/portal/complaints/{complaint.pk}/").content.decode()
+
+    assert "倾听师一直打断我。" in page and "希望得到道歉" in page
+    assert "王芳" not in page and "13800001111" not in page

@@ -155,7 +155,7 @@ TEXTS = {
         "listener_view_of_demands",
     ),
     InformationRequest: ("question", "answer"),
-    ListenerStatement: ("body",),
+    ListenerStatement: ("body", "shared_content", "shared_demands_other"),
     Evaluation: (
         "facts_rationale",
         "evidence_cited",
