@@ -352,7 +352,8 @@ def panel_set(
     *, interview: CompetencyInterview, main_interviewer: User, observers: Iterable[User], actor: User
 ) -> CompetencyInterview:
     """A supervisor names one main interviewer and at least one observer: different staff members,
-    none with a conflict of interest in the complaint behind the interview."""
+    none with a conflict of interest in the complaint behind the interview, and never the
+    listener's own supervisor (the one conflict known for interviews without a complaint)."""
     _require_supervisor(actor)
     locked = interview_get_for_update(interview.pk)
     if locked.state not in OPEN_STATES:
@@ -369,6 +370,14 @@ def panel_set(
         errors.setdefault("observers", []).append(_("观察员须是工作人员。"))
     if locked.listener.user_id in {main_interviewer.pk, *(o.pk for o in observer_list)}:
         errors.setdefault("observers", []).append(_("被面试的倾听师不能参加自己的面试小组。"))
+    # With or without a complaint: the listener's own supervisor is too close to judge them.
+    own_supervisor = locked.listener.supervisor_id
+    if own_supervisor is not None:
+        for field, member in [("main_interviewer", main_interviewer), *(("observers", o) for o in observer_list)]:
+            if member.pk == own_supervisor:
+                errors.setdefault(field, []).append(
+                    _("%(name)s 是该倾听师的个人督导，存在利益冲突。") % {"name": member}
+                )
     if locked.complaint_id is not None:
         complaint = locked.complaint
         assert complaint is not None

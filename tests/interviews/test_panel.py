@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from core.models import Deadline, DeadlineKind
 from interviews.models import CompetencyInterview, InterviewState
 from interviews.services import interview_hold, interview_request, panel_set
+from listeners.models import ListenerProfile
 
 from ..complaints.helpers import file_complaint
 from ..factories import ListeningSessionFactory, UserFactory
@@ -90,3 +91,20 @@ def test_an_interview_shorter_than_40_or_longer_than_60_minutes_is_refused(
         )
     interview = CompetencyInterview.objects.get(pk=interview.pk)
     assert interview.state == InterviewState.SCHEDULED
+
+
+@pytest.mark.parametrize("role", ["main_interviewer", "observers"])
+def test_the_listeners_own_supervisor_may_not_sit_on_the_panel_even_without_a_complaint(
+    role, interview, supervisor, reviewer, observer
+):
+    own = UserFactory(roles=["supervisor"])
+    ListenerProfile.objects.filter(pk=interview.listener_id).update(supervisor=own)
+    interview = CompetencyInterview.objects.get(pk=interview.pk)
+    assert interview.complaint is None
+    main, observers = (own, [observer]) if role == "main_interviewer" else (reviewer, [observer, own])
+
+    with pytest.raises(ValidationError) as exc:
+        panel_set(interview=interview, main_interviewer=main, observers=observers, actor=supervisor)
+
+    assert "个人督导" in " ".join(exc.value.message_dict[role])
+    assert CompetencyInterview.objects.get(pk=interview.pk).main_interviewer is None
