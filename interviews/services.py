@@ -19,9 +19,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import STAFF_ROLES, Role
 from complaints.models import Complaint
@@ -57,6 +58,8 @@ from .selectors import (
 )
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
 
 # Fallbacks: the durations come from the DeadlinePolicy rows case_report and interview_result.
@@ -69,11 +72,18 @@ REAPPLICATION_REASON = "重新入驻申请"
 PLAN_DUE_AFTER = timedelta(days=90)
 PASS_FROM, CONDITIONAL_FROM = Decimal("70"), Decimal("60")
 CENT = Decimal("0.01")
+# Stored on each plan item in the source language and translated where shown (portal, email).
 PLAN_DESCRIPTIONS = {
-    PlanItemKind.STUDY: "针对面试反馈中的薄弱维度完成专业学习，并提交学习记录。",
-    PlanItemKind.SUPERVISION: "接受个体或团体督导，并提交督导记录。",
-    PlanItemKind.PERSONAL_THERAPY: "完成个人体验（个人咨询），并提交完成证明。",
+    PlanItemKind.STUDY: gettext_lazy("针对面试反馈中的薄弱维度完成专业学习，并提交学习记录。"),
+    PlanItemKind.SUPERVISION: gettext_lazy("接受个体或团体督导，并提交督导记录。"),
+    PlanItemKind.PERSONAL_THERAPY: gettext_lazy("完成个人体验（个人咨询），并提交完成证明。"),
 }
+
+
+def source_text(text: StrOrPromise) -> str:
+    """A lazy string in its source language (what is stored), whatever language is active."""
+    with translation.override(None):
+        return str(text)
 
 
 def case_report_lead() -> timedelta:
@@ -627,7 +637,9 @@ def _plan_items(interview: CompetencyInterview, now: datetime) -> list[Interview
     listener and escalates an overdue item."""
     items = InterviewPlanItem.objects.bulk_create(
         [
-            InterviewPlanItem(interview=interview, kind=kind, description=text, due_at=now + PLAN_DUE_AFTER)
+            InterviewPlanItem(
+                interview=interview, kind=kind, description=source_text(text), due_at=now + PLAN_DUE_AFTER
+            )
             for kind, text in PLAN_DESCRIPTIONS.items()
         ]
     )
@@ -718,14 +730,22 @@ def interview_send_result(
         recipients=[listener.user],
         kind="listener.interview_result",
         template="interview_result",
+        # Source-language labels and texts: the email template translates them for the recipient.
         context={
-            "band": str(band.label),
+            "band": source_text(band.label),
             "band_code": str(band),
             "feedback": locked.feedback,
             "total": str(locked.total_score) if locked.total_shown else "",
-            "plan": [f"{item.get_kind_display()}：{item.description}" for item in plan],
+            "plan": [
+                {
+                    "kind": source_text(PlanItemKind(item.kind).label),
+                    "description": item.description,
+                    "due": date_format(timezone.localtime(item.due_at), "Y-m-d"),
+                }
+                for item in plan
+            ],
             "reapply_on": date_format(timezone.localtime(reapply), "Y-m-d") if reapply else "",
-            "interim_status": str(ListenerStatus(interim_status).label) if band == Band.CONDITIONAL else "",
+            "interim_status": source_text(ListenerStatus(interim_status).label) if band == Band.CONDITIONAL else "",
         },
         link=_portal_link(locked),
         dedupe_key=f"interview_result:{locked.pk}",

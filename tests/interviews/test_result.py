@@ -202,3 +202,27 @@ def test_by_default_the_total_is_emailed_and_the_choice_is_stored(
 
     assert "70.00 / 100" in mail.outbox[-1].body
     assert CompetencyInterview.objects.get(pk=interview.pk).total_shown is True
+
+
+def test_the_result_email_lists_each_plan_item_with_its_due_date_and_stores_the_source_text(
+    clock, interview, supervisor, reviewer, observer
+):
+    from django.utils import translation
+
+    from core.models import Notification
+    from interviews.services import PLAN_DESCRIPTIONS
+
+    done = scored(interview, supervisor, reviewer, observer, clock, 8)
+    with translation.override("en"):
+        sent = interview_send_result(interview=done, actor=reviewer)
+
+    told = Notification.objects.get(kind="listener.interview_result")
+    for item in sent.plan_items.all():
+        assert item.description in {
+            "针对面试反馈中的薄弱维度完成专业学习，并提交学习记录。",
+            "接受个体或团体督导，并提交督导记录。",
+            "完成个人体验（个人咨询），并提交完成证明。",
+        }
+        due = item.due_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+        assert f"{item.description}（{due} 前完成）" in told.body
+    assert len(PLAN_DESCRIPTIONS) == 3
