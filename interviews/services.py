@@ -31,7 +31,7 @@ from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadli
 from core.models import DeadlineKind, DeadlinePolicy
 from core.notifications import notify
 from listeners.models import ListenerProfile, ListenerStatus
-from listeners.services import listener_set_status
+from listeners.services import listener_set_status, listener_status_held
 
 from .models import (
     INTERIM_STATUSES,
@@ -823,6 +823,8 @@ def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") ->
         and interview.band == Band.CONDITIONAL
         and interview.interim_status
         and listener.status == interview.interim_status
+        # Open tasks of a decision (or another unfinished plan) still hold the status.
+        and not listener_status_held(listener)
     ):
         listener_set_status(
             listener=listener,

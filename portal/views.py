@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,7 +31,8 @@ from evaluations.services import (
     task_submit,
 )
 from interviews.models import InterviewState, PlanItemKind
-from interviews.services import CASE_REPORT_LEAD
+from interviews.selectors import last_failed_interview
+from interviews.services import case_report_lead
 from listeners.models import Channel, ListenerProfile, ListenerStatus, ListeningSession
 
 from . import selectors
@@ -84,8 +86,18 @@ STATUS_IN_PLAIN_WORDS = {
     ListenerStatus.ACTIVE: gettext_lazy("您可以正常接单。"),
     ListenerStatus.HIDDEN: gettext_lazy("您的主页暂时隐藏，用户无法找到您。"),
     ListenerStatus.SUSPENDED: gettext_lazy("您暂时不能接单。"),
-    ListenerStatus.DELISTED: gettext_lazy("您已被清退，可在六个月后重新申请。"),
+    ListenerStatus.DELISTED: gettext_lazy("您已被清退。"),
 }
+
+
+def _status_explained(listener: ListenerProfile) -> str:
+    text = str(STATUS_IN_PLAIN_WORDS.get(ListenerStatus(listener.status), ""))
+    if listener.status == ListenerStatus.DELISTED:
+        failed = last_failed_interview(listener)
+        if failed is not None and failed.eligible_to_reapply_at:
+            when = date_format(timezone.localtime(failed.eligible_to_reapply_at), "Y-m-d")
+            text += _("%(date)s 起可以在“我的胜任力考核面试”中申请重新入驻。") % {"date": when}
+    return text
 
 
 def _listener(request: AuthedHttpRequest) -> ListenerProfile:
@@ -119,14 +131,14 @@ class InterviewStep:
     at_slot: bool = False  # ``due`` is the interview's own time, not a deadline before it
 
 
-def _interview_step(row: dict) -> InterviewStep:
+def _interview_step(row: dict, lead: timedelta) -> InterviewStep:
     pk, order_no, slot_at = row["id"], row["order_no"], row["slot_starts_at"]
     state = row["state"]
     # interview_book accepts a requested interview as well as one staff opened for scheduling.
     if state in (InterviewState.REQUESTED, InterviewState.SCHEDULING):
         return InterviewStep(pk, order_no, _("请预约一个面试时段"), None)
     if state == InterviewState.MATERIALS_DUE:
-        due = slot_at - CASE_REPORT_LEAD if slot_at else None
+        due = slot_at - lead if slot_at else None
         return InterviewStep(pk, order_no, _("请上传个案报告（面试前 48 小时截止）"), due)
     return InterviewStep(pk, order_no, _("请按时参加面试"), slot_at, at_slot=True)
 
@@ -142,12 +154,15 @@ def listener_home(request: AuthedHttpRequest) -> HttpResponse:
     tasks, n_tasks = selectors.first_with_total(selectors.open_tasks_for(listener), HOME_ITEMS)
     interviews, n_interviews = selectors.first_with_total(selectors.open_interviews_for(listener), HOME_ITEMS)
     plan_items, n_plan_items = selectors.first_with_total(selectors.open_plan_items_for(listener), HOME_ITEMS)
+    # The case report's lead time is a policy: read once, and only when a report is awaited.
+    awaiting = any(i["state"] == InterviewState.MATERIALS_DUE for i in interviews)
+    lead = case_report_lead() if awaiting else timedelta(0)
     unread = unread_count(request.user)
     kinds = {value: str(label) for value, label in Measure.choices}
     plan_kinds = {value: str(label) for value, label in PlanItemKind.choices}
     context = {
         "listener": listener,
-        "status_explained": STATUS_IN_PLAIN_WORDS.get(ListenerStatus(listener.status), ""),
+        "status_explained": _status_explained(listener),
         "status_change": selectors.latest_status_change(listener),
         "statements": statements,
         "n_statements": n_statements,
@@ -156,7 +171,7 @@ def listener_home(request: AuthedHttpRequest) -> HttpResponse:
         # Labels looked up once: get_kind_display() translates every choice on each call.
         "tasks": [(t, kinds.get(t["kind"], t["kind"])) for t in tasks],
         "n_tasks": n_tasks,
-        "interviews": [_interview_step(i) for i in interviews],
+        "interviews": [_interview_step(i, lead) for i in interviews],
         "n_interviews": n_interviews,
         "plan_items": [(p, plan_kinds.get(p["kind"], p["kind"])) for p in plan_items],
         "n_plan_items": n_plan_items,

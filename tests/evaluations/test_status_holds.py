@@ -10,8 +10,8 @@ from django.utils import timezone
 from evaluations.models import Grade, ListenerTask
 from evaluations.services import task_review, task_submit
 from interviews.defaults import rubric_load
-from interviews.models import CompetencyInterview
-from interviews.services import interview_request, interview_send_result
+from interviews.models import CompetencyInterview, InterviewPlanItem
+from interviews.services import interview_request, interview_send_result, plan_item_submit, plan_item_verify
 from listeners.models import ListenerStatus
 from listeners.services import listener_set_status
 from supervision.models import EthicsSource
@@ -77,3 +77,24 @@ def test_a_delisting_by_a_failed_interview_is_not_undone_by_a_later_ethics_decis
 
     listener.refresh_from_db()
     assert listener.status == ListenerStatus.DELISTED
+
+
+def test_a_verified_plan_waits_for_the_decisions_open_tasks_before_restoring(staff):
+    supervisor, reviewer, observer = staff
+    complaint, lead, _decision = notified_case()
+    listener = complaint.listener
+    interview = interview_request(listener=listener, reason="处理决定要求面试", actor=supervisor)
+    with time_machine.travel(timezone.now() - timedelta(days=10)) as clock:
+        done = scored(interview, supervisor, reviewer, observer, clock, 6.5)
+        interview_send_result(interview=done, actor=reviewer)
+
+    for item in InterviewPlanItem.objects.filter(interview=interview):
+        plan_item_submit(item=item, note="已完成", actor=listener.user)
+        plan_item_verify(item=item, actor=reviewer)
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.HIDDEN  # the decision's three tasks are still open
+
+    finish_tasks(listener, lead)
+
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.ACTIVE

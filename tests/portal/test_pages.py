@@ -610,3 +610,21 @@ def test_the_listener_reads_the_complaint_as_the_group_edited_it(db):
 
     assert "倾听师一直打断我。" in page and "希望得到道歉" in page
     assert "王芳" not in page and "13800001111" not in page
+
+
+def test_a_delisted_listener_is_told_the_date_they_may_reapply(db):
+    profile = ListenerProfileFactory(status="delisted")
+    when = timezone.now() + timedelta(days=100)
+    CompetencyInterview.objects.create(
+        listener=profile,
+        reason="面试",
+        requested_by=UserFactory(roles=["supervisor"]),
+        state=InterviewState.RESULT_SENT,
+        band="fail",
+        result_sent_at=timezone.now(),
+        eligible_to_reapply_at=when,
+    )
+
+    html = signed_in_client(profile.user).get("/portal/").content.decode()
+
+    assert f"{timezone.localtime(when):%Y-%m-%d} 起可以" in html
