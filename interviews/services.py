@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 # Fallbacks: the durations come from the DeadlinePolicy rows case_report and interview_result.
 CASE_REPORT_LEAD = timedelta(hours=48)
 MIN_MINUTES, MAX_MINUTES = 40, 60
+# How far the recorded start may be from the booked slot (a late start, a clock set wrong).
+HOLD_TOLERANCE = timedelta(hours=2)
 RESULT_WITHIN = timedelta(days=7)
 REAPPLY_AFTER_MONTHS = 6
 # Stored as the interview's reason (data, in the source language like other reasons).
@@ -427,6 +429,12 @@ def interview_hold(
         )
     if ended_at > timezone.now():
         raise ValidationError({"ended_at": [_("面试结束时间不能晚于现在。")]})
+    slot = _booked_slot(locked)
+    # The record is of the booked interview: it starts around the slot, not days apart from it.
+    if slot is not None and not (slot.starts_at - HOLD_TOLERANCE <= started_at <= slot.ends_at + HOLD_TOLERANCE):
+        raise ValidationError(
+            {"started_at": [_("开始时间须与预约的时段（%(slot)s）相符。") % {"slot": _slot_text(slot)}]}
+        )
     locked.hold()
     locked.held_started_at, locked.held_ended_at = started_at, ended_at
     locked.save(update_fields=["state", "held_started_at", "held_ended_at"])

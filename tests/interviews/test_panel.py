@@ -93,6 +93,27 @@ def test_an_interview_shorter_than_40_or_longer_than_60_minutes_is_refused(
     assert interview.state == InterviewState.SCHEDULED
 
 
+@pytest.mark.parametrize("start_shift", [timedelta(days=-2), timedelta(hours=-3), timedelta(hours=4)])
+def test_the_recorded_start_must_match_the_booked_slot(start_shift, clock, interview, supervisor, reviewer, observer):
+    interview, slot = scheduled(interview, supervisor, reviewer, observer)
+    clock.move_to(slot.starts_at + timedelta(hours=6))
+    started = slot.starts_at + start_shift
+
+    with pytest.raises(ValidationError) as refused:
+        interview_hold(
+            interview=interview, started_at=started, ended_at=started + timedelta(minutes=50), actor=reviewer
+        )
+    late_but_fine = interview_hold(
+        interview=interview,
+        started_at=slot.starts_at + timedelta(minutes=30),
+        ended_at=slot.starts_at + timedelta(minutes=80),
+        actor=reviewer,
+    )
+
+    assert "started_at" in refused.value.message_dict
+    assert late_but_fine.state == InterviewState.HELD
+
+
 @pytest.mark.parametrize("role", ["main_interviewer", "observers"])
 def test_the_listeners_own_supervisor_may_not_sit_on_the_panel_even_without_a_complaint(
     role, interview, supervisor, reviewer, observer

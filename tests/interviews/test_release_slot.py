@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from core.deadlines import deadlines_sweep
 from core.models import Deadline, DeadlineKind, Notification
 from interviews.models import CompetencyInterview, InterviewSlot, InterviewState
 from interviews.services import interview_book, interview_release_slot
@@ -79,3 +80,23 @@ def test_the_release_page_is_for_supervisors(booked, clock, supervisor, reviewer
 
     assert response.status_code == 302
     assert CompetencyInterview.objects.get(pk=interview.pk).state == InterviewState.SCHEDULING
+
+
+def test_a_missing_case_report_reminds_the_listener_then_escalates_to_supervisors(booked, clock, supervisor):
+    interview, slot = booked
+    due = slot.starts_at - timedelta(hours=48)
+    deadline = Deadline.objects.get(kind=DeadlineKind.CASE_REPORT)
+    assert deadline.due_at == due and deadline.owner == interview.listener.user
+
+    deadlines_sweep(now=deadline.remind_at + timedelta(minutes=1))
+    reminders = Notification.objects.filter(recipient=interview.listener.user, kind="deadline.deadline_reminder")
+    deadlines_sweep(now=due + timedelta(minutes=1))
+    deadlines_sweep(now=due + timedelta(minutes=2))
+
+    assert reminders.count() == 1
+    deadline.refresh_from_db()
+    assert deadline.state == Deadline.State.BREACHED
+    assert Notification.objects.filter(recipient=supervisor, kind="deadline.escalated").count() == 1
+    assert (
+        Notification.objects.filter(recipient=interview.listener.user, kind="deadline.deadline_breached").count() == 1
+    )
