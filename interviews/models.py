@@ -1,5 +1,6 @@
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -42,6 +43,24 @@ class Band(models.TextChoices):
 INTERIM_STATUSES = [ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED, ListenerStatus.INTERNSHIP]
 
 
+# Every state change and result is kept in an append-only event table (who is in the *_by fields).
+@pghistory.track(
+    fields=[
+        "state",
+        "main_interviewer",
+        "meeting_number",
+        "held_started_at",
+        "held_ended_at",
+        "total_score",
+        "band",
+        "interim_status",
+        "result_sent_at",
+        "eligible_to_reapply_at",
+        "cancel_reason",
+    ],
+    append_only=True,
+    model_name="CompetencyInterviewEvent",
+)
 class CompetencyInterview(models.Model):
     """The interview that decides whether a listener keeps practising (seed 000 附).
 
@@ -290,6 +309,9 @@ def plan_evidence_path(instance: "InterviewPlanItem", filename: str) -> str:
     return f"interviews/plan/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
+@pghistory.track(
+    fields=["state", "verified_by", "verified_at", "review_note"], append_only=True, model_name="InterviewPlanItemEvent"
+)
 class InterviewPlanItem(models.Model):
     """One item of the improvement plan an interview result gives the listener."""
 

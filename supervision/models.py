@@ -5,6 +5,7 @@ State moves only through supervision.services; transitions here are declarative.
 
 from datetime import timedelta
 
+import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -336,6 +337,23 @@ class BreakReportState(models.TextChoices):
 B = BreakReportState
 
 
+# Its moves (acknowledged, outcome, authority told) on an append-only event table; the encrypted
+# account itself is not copied there.
+@pghistory.track(
+    fields=[
+        "state",
+        "acknowledged_at",
+        "acknowledged_by",
+        "authority_notified",
+        "authority_name",
+        "authority_notified_at",
+        "authority_notified_by",
+        "outcome_recorded_at",
+        "outcome_recorded_by",
+    ],
+    append_only=True,
+    model_name="ConfidentialityBreakReportEvent",
+)
 class ConfidentialityBreakReport(ConcurrentTransitionMixin, models.Model):
     """A listener reports an illegal act learned in a session (突破保密). Supervisors only;
     every view of it is written to the access log."""
