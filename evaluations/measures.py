@@ -203,6 +203,13 @@ def tasks_of(source: models.Model) -> models.QuerySet[ListenerTask]:
     return ListenerTask.objects.filter(source_type=ContentType.objects.get_for_model(source), source_id=source.pk)
 
 
+def source_lock(source_type_id: int, source_id: int | None) -> None:
+    """Lock a task source's row (an ethics case) for the rest of the transaction."""
+    model = ContentType.objects.get_for_id(source_type_id).model_class()
+    if model is not None and source_id is not None:
+        list(model._default_manager.select_for_update().filter(pk=source_id).values_list("pk", flat=True))
+
+
 def source_tasks_done(task: ListenerTask, actor: User) -> None:
     """After ``task`` (not a complaint decision's) is verified: tell its source's handler once
     nothing of that source is left to do."""

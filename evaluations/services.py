@@ -45,6 +45,7 @@ from .measures import (
     RESTORABLE,
     interview_and_report,
     measures_apply,
+    source_lock,
     source_tasks_done,
     status_for,
     tasks_create,
@@ -825,7 +826,15 @@ def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedF
 @transaction.atomic
 def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = "") -> ListenerTask:
     """Staff verify a task, or send it back. When the last task is verified the case closes and a
-    temporary status (hidden, suspended) is lifted."""
+    temporary status (hidden, suspended) is lifted.
+
+    The case (complaint or other source) is locked before the task, as every other writer does:
+    two staff verifying the last two tasks at once then see each other's, and one closes the case."""
+    parent = ListenerTask.objects.values("decision__complaint_id", "source_type_id", "source_id").get(pk=task.pk)
+    if parent["decision__complaint_id"] is not None:
+        complaint_get_for_update(parent["decision__complaint_id"])
+    elif parent["source_type_id"] is not None:
+        source_lock(parent["source_type_id"], parent["source_id"])
     locked = ListenerTask.objects.select_for_update(of=("self",)).select_related("decision__complaint").get(pk=task.pk)
     # A task from another source (an ethics case) is verified by supervisors.
     complaint = locked.decision.complaint if locked.decision is not None else None

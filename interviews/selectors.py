@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from listeners.models import ListenerProfile
+from listeners.models import ListenerProfile, ListenerStatus, ListenerStatusChange
 
 from .models import Band, CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState, ScoringItem
 
@@ -33,6 +34,29 @@ def slots_open(*, after=None) -> QuerySet[InterviewSlot]:
 
 def rubric_items() -> QuerySet[ScoringItem]:
     return ScoringItem.objects.select_related("area").order_by("area__position", "position", "id")
+
+
+def delisting_interview(listener: ListenerProfile) -> CompetencyInterview | None:
+    """The failed interview behind the listener's current delisting. None when they are not
+    delisted, or when something else delisted them (a decision's measure): only a delisting by an
+    interview opens the way back through reapplication."""
+    if listener.status != ListenerStatus.DELISTED:
+        return None
+    change = (
+        ListenerStatusChange.objects.filter(listener=listener, to_status=ListenerStatus.DELISTED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if (
+        change is None
+        or change.source_id is None
+        or change.source_type_id != ContentType.objects.get_for_model(CompetencyInterview).pk
+    ):
+        return None
+    if not CompetencyInterview.objects.filter(pk=change.source_id, band=Band.FAIL).exists():
+        return None
+    # Still delisted since: a later failed interview (a failed reapplication) sets the date.
+    return last_failed_interview(listener)
 
 
 def last_failed_interview(listener: ListenerProfile) -> CompetencyInterview | None:

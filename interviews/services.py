@@ -49,6 +49,7 @@ from .models import (
     ScoringArea,
 )
 from .selectors import (
+    delisting_interview,
     interview_get_for_update,
     last_failed_interview,
     listener_get_for_update,
@@ -664,6 +665,24 @@ def _plan_items(interview: CompetencyInterview, now: datetime) -> list[Interview
     return items
 
 
+def _restore_after_pass(interview: CompetencyInterview, actor: User) -> None:
+    """A pass lifts a temporary status nothing else holds (open decision tasks, another plan), and
+    brings back a reapplicant delisted by a failed interview; a delisting for anything else stands."""
+    listener = ListenerProfile.objects.get(pk=interview.listener_id)
+    restorable = listener.status in (ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED) and not listener_status_held(
+        listener
+    )
+    reapplicant = delisting_interview(listener) is not None
+    if restorable or reapplicant:
+        listener_set_status(
+            listener=listener,
+            status=ListenerStatus.ACTIVE,
+            reason=_("胜任力考核面试合格（≥70 分），继续执业并完成改进计划。"),
+            actor=actor,
+            source=interview,
+        )
+
+
 @transaction.atomic
 def interview_send_result(
     *,
@@ -696,15 +715,6 @@ def interview_send_result(
     locked.band = band
     if band == Band.PASS:
         plan = _plan_items(locked, now)
-        # A reapplicant who was delisted comes back too, like a hidden or suspended listener.
-        if listener.status in (ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED, ListenerStatus.DELISTED):
-            listener_set_status(
-                listener=listener,
-                status=ListenerStatus.ACTIVE,
-                reason=_("胜任力考核面试合格（≥70 分），继续执业并完成改进计划。"),
-                actor=actor,
-                source=locked,
-            )
     elif band == Band.CONDITIONAL:
         plan = _plan_items(locked, now)
         locked.interim_status = interim_status
@@ -732,6 +742,8 @@ def interview_send_result(
     locked.save(
         update_fields=["state", "band", "interim_status", "result_sent_at", "eligible_to_reapply_at", "total_shown"]
     )
+    if band == Band.PASS:
+        _restore_after_pass(locked, actor)
     deadline_meet(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT])
     reapply = locked.eligible_to_reapply_at
     notify(
@@ -877,7 +889,7 @@ def plan_item_return(*, item: InterviewPlanItem, actor: User, note: str) -> Inte
 def reapplication_check(*, listener: ListenerProfile, when: datetime | None = None) -> None:
     """Raise ValidationError when a listener delisted by an interview applies before six months."""
     when = when or timezone.now()
-    failed = last_failed_interview(listener)
+    failed = delisting_interview(listener) or last_failed_interview(listener)
     if failed is not None and failed.eligible_to_reapply_at and when < failed.eligible_to_reapply_at:
         raise ValidationError(
             _("胜任力考核面试未通过，%(date)s 起方可重新申请。")
@@ -893,7 +905,7 @@ def reapplication_submit(*, listener: ListenerProfile, actor: User) -> Competenc
     if listener.user_id != actor.pk:
         raise PermissionDenied(_("只有倾听师本人可以申请重新入驻。"))
     locked = listener_get_for_update(listener.pk)
-    if locked.status != ListenerStatus.DELISTED or last_failed_interview(locked) is None:
+    if delisting_interview(locked) is None:
         raise ValidationError(_("只有因胜任力考核面试未通过而被清退的倾听师可以在这里申请重新入驻。"))
     reapplication_check(listener=locked)
     interview = interview_request(listener=locked, reason=REAPPLICATION_REASON, actor=actor)

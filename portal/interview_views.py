@@ -35,7 +35,7 @@ from interviews.models import (
     MaterialKind,
     PlanItemState,
 )
-from interviews.selectors import last_failed_interview
+from interviews.selectors import delisting_interview
 from interviews.services import (
     case_report_lead,
     interview_book,
@@ -110,9 +110,7 @@ def _slot_of(interview: CompetencyInterview) -> InterviewSlot | None:
 def _reapplication(listener: ListenerProfile, rows: list) -> dict | None:
     """For a listener delisted by a failed interview: from when they may reapply, and whether the
     button shows (the date has come and no interview is open yet)."""
-    if listener.status != ListenerStatus.DELISTED:
-        return None
-    failed = last_failed_interview(listener)
+    failed = delisting_interview(listener)
     if failed is None or failed.eligible_to_reapply_at is None:
         return None
     eligible_at = failed.eligible_to_reapply_at

@@ -31,7 +31,7 @@ from evaluations.services import (
     task_submit,
 )
 from interviews.models import InterviewState, PlanItemKind
-from interviews.selectors import last_failed_interview
+from interviews.selectors import delisting_interview
 from interviews.services import case_report_lead
 from listeners.models import Channel, ListenerProfile, ListenerStatus, ListeningSession
 
@@ -93,7 +93,7 @@ STATUS_IN_PLAIN_WORDS = {
 def _status_explained(listener: ListenerProfile) -> str:
     text = str(STATUS_IN_PLAIN_WORDS.get(ListenerStatus(listener.status), ""))
     if listener.status == ListenerStatus.DELISTED:
-        failed = last_failed_interview(listener)
+        failed = delisting_interview(listener)
         if failed is not None and failed.eligible_to_reapply_at:
             when = date_format(timezone.localtime(failed.eligible_to_reapply_at), "Y-m-d")
             text += _("%(date)s 起可以在“我的胜任力考核面试”中申请重新入驻。") % {"date": when}

@@ -98,3 +98,20 @@ def test_a_verified_plan_waits_for_the_decisions_open_tasks_before_restoring(sta
 
     listener.refresh_from_db()
     assert listener.status == ListenerStatus.ACTIVE
+
+
+def test_a_passed_interview_leaves_the_listener_hidden_while_decision_tasks_are_open(staff):
+    supervisor, reviewer, observer = staff
+    complaint, lead, _decision = notified_case()
+    listener = complaint.listener
+    interview = interview_request(listener=listener, reason="处理决定要求面试", actor=supervisor)
+    with time_machine.travel(timezone.now() - timedelta(days=10)) as clock:
+        interview_send_result(interview=scored(interview, supervisor, reviewer, observer, clock, 8), actor=reviewer)
+
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.HIDDEN
+
+    finish_tasks(listener, lead)
+
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.ACTIVE

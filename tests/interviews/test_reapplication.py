@@ -19,6 +19,8 @@ from interviews.services import (
     reapplication_submit,
 )
 from listeners.models import ListenerProfile, ListenerStatus
+from listeners.services import listener_set_status
+from supervision.models import EthicsCase, EthicsSource
 
 from ..conftest import signed_in_client
 from .conftest import scored
@@ -156,3 +158,33 @@ def test_once_eligible_the_button_opens_an_interview(clock, failed):
     page = client.get("/portal/interviews/").content.decode()
     assert 'data-testid="reapply-button"' not in page
     assert f"/portal/interviews/{new.pk}/" in page
+
+
+def test_a_pass_does_not_undo_a_delisting_by_another_case(clock, interview, supervisor, reviewer, observer):
+    listener = _listener(interview)
+    case = EthicsCase.objects.create(listener=listener, source=EthicsSource.SUPERVISOR_OBSERVATION, summary="严重违规")
+    listener_set_status(
+        listener=listener, status=ListenerStatus.DELISTED, reason="伦理案件 4 级", actor=supervisor, source=case
+    )
+    done = scored(interview, supervisor, reviewer, observer, clock, 8)
+
+    interview_send_result(interview=done, actor=reviewer)
+
+    assert _listener(interview).status == ListenerStatus.DELISTED
+
+
+def test_a_later_delisting_by_another_case_closes_the_reapplication_route(clock, failed, supervisor):
+    listener = _listener(failed)
+    clock.move_to(failed.eligible_to_reapply_at)
+    listener_set_status(listener=listener, status=ListenerStatus.ACTIVE, reason="人工恢复", actor=supervisor)
+    case = EthicsCase.objects.create(listener=listener, source=EthicsSource.SUPERVISOR_OBSERVATION, summary="严重违规")
+    listener_set_status(
+        listener=listener, status=ListenerStatus.DELISTED, reason="伦理案件 4 级", actor=supervisor, source=case
+    )
+
+    with pytest.raises(ValidationError):
+        reapplication_submit(listener=_listener(failed), actor=listener.user)
+    page = signed_in_client(listener.user).get("/portal/interviews/").content.decode()
+
+    assert "申请重新入驻" not in page
+    assert CompetencyInterview.objects.filter(listener=listener).count() == 1

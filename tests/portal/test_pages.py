@@ -14,6 +14,7 @@ from interviews.defaults import rubric_load
 from interviews.models import CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState
 from interviews.services import interview_request, interview_send_result
 from listeners.models import ListenerStatusChange
+from listeners.services import listener_set_status
 from portal.views import COMPLAINTS_PER_PAGE, HOME_ITEMS
 
 from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
@@ -613,9 +614,9 @@ def test_the_listener_reads_the_complaint_as_the_group_edited_it(db):
 
 
 def test_a_delisted_listener_is_told_the_date_they_may_reapply(db):
-    profile = ListenerProfileFactory(status="delisted")
+    profile = ListenerProfileFactory(status="active")
     when = timezone.now() + timedelta(days=100)
-    CompetencyInterview.objects.create(
+    failed = CompetencyInterview.objects.create(
         listener=profile,
         reason="面试",
         requested_by=UserFactory(roles=["supervisor"]),
@@ -624,6 +625,7 @@ def test_a_delisted_listener_is_told_the_date_they_may_reapply(db):
         result_sent_at=timezone.now(),
         eligible_to_reapply_at=when,
     )
+    listener_set_status(listener=profile, status="delisted", reason="面试不合格", actor=None, source=failed)
 
     html = signed_in_client(profile.user).get("/portal/").content.decode()
 
