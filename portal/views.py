@@ -139,7 +139,12 @@ def _interview_step(row: dict, lead: timedelta) -> InterviewStep:
         return InterviewStep(pk, order_no, _("请预约一个面试时段"), None)
     if state == InterviewState.MATERIALS_DUE:
         due = slot_at - lead if slot_at else None
-        return InterviewStep(pk, order_no, _("请上传个案报告（面试前 48 小时截止）"), due)
+        return InterviewStep(
+            pk,
+            order_no,
+            _("请上传个案报告（面试前 %(hours)d 小时截止）") % {"hours": int(lead.total_seconds() // 3600)},
+            due,
+        )
     return InterviewStep(pk, order_no, _("请按时参加面试"), slot_at, at_slot=True)
 
 

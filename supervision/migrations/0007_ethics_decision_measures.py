@@ -2,9 +2,21 @@ import django.contrib.postgres.fields
 from django.db import migrations, models
 
 
+def keep_old_measures_off_the_portal(apps, schema_editor):
+    """The old free-text measures were staff notes, never written for the listener: move each to a
+    note on the case's history and leave the text to the listener empty."""
+    EthicsCase = apps.get_model("supervision", "EthicsCase")
+    EthicsCaseEvent = apps.get_model("supervision", "EthicsCaseEvent")
+    for case in EthicsCase.objects.exclude(text_to_listener="").only("pk", "text_to_listener", "decided_at"):
+        EthicsCaseEvent.objects.create(
+            case_id=case.pk, kind="note", note="处理措施（旧记录）：" + case.text_to_listener
+        )
+    EthicsCase.objects.exclude(text_to_listener="").update(text_to_listener="")
+
+
 class Migration(migrations.Migration):
-    """Ethics cases decide with the shared Measure list; the old free-text measures become the
-    decision's text to the listener."""
+    """Ethics cases decide with the shared Measure list. The old free-text measures were staff notes:
+    they move to the case history, so they never reach the listener's portal."""
 
     dependencies = [
         ("supervision", "0006_default_anomaly_rules"),
@@ -47,4 +59,5 @@ class Migration(migrations.Migration):
             name="adjustment_reason",
             field=models.TextField(blank=True, verbose_name="调整理由"),
         ),
+        migrations.RunPython(keep_old_measures_off_the_portal, migrations.RunPython.noop),
     ]
