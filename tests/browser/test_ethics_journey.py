@@ -77,7 +77,23 @@ def test_a_supervisor_decides_an_ethics_case_and_the_listener_hands_in_the_task(
     card.get_by_label("完成说明").fill("已阅读反馈，反思附后。")
     card.get_by_role("button", name="提交完成情况").click()
     expect(listener_page.get_by_test_id("task-state")).to_have_text("已提交，待核实")
+
+    # The listener reads the decision and disagrees, with reasons; the form is gone afterwards.
+    listener_page.goto("/portal/ethics/")
+    decision = listener_page.get_by_test_id("ethics-decision")
+    expect(decision.get_by_test_id("text-to-listener")).to_have_text("请阅读督导组的书面反馈并提交反思。")
+    decision.get_by_label("我不同意").check()
+    decision.get_by_role("button", name="提交意见").click()
+    expect(listener_page.get_by_text("不同意时请写明理由。")).to_be_visible()
+    decision = listener_page.get_by_test_id("ethics-decision")
+    decision.get_by_label("我不同意").check()
+    decision.get_by_label("您的理由").fill("当时是用户主动提出修改评价。")
+    decision.get_by_role("button", name="提交意见").click()
+    expect(listener_page.get_by_test_id("ethics-response-given")).to_contain_text("不同意")
+    expect(listener_page.get_by_test_id("ethics-response")).to_have_count(0)
     listener_context.close()
+    page.goto(f"/supervision/ethics/{case.pk}/")
+    expect(page.get_by_test_id("listener-response")).to_contain_text("当时是用户主动提出修改评价。")
 
     page.goto("/review/tasks/")
     page.get_by_test_id("task").get_by_role("button", name="核实通过").click()
