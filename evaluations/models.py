@@ -422,6 +422,21 @@ class ListenerTask(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.listener_id}"
 
+    @property
+    def description_display(self) -> str:
+        """The description in the reader's language when it is still the standard one of its kind
+        (stored in the source language when the task was created); edited text as written."""
+        from django.utils.translation import override
+
+        from .measures import TASK_DESCRIPTIONS
+
+        standard = TASK_DESCRIPTIONS.get(Measure(self.kind)) if self.kind in Measure.values else None
+        if standard is None:
+            return self.description
+        with override(settings.LANGUAGE_CODE):
+            source = str(standard)
+        return str(standard) if self.description == source else self.description
+
 
 class AppealState(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")

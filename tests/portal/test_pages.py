@@ -630,3 +630,14 @@ def test_a_delisted_listener_is_told_the_date_they_may_reapply(db):
     html = signed_in_client(profile.user).get("/portal/").content.decode()
 
     assert f"{timezone.localtime(when):%Y-%m-%d} 起可以" in html
+
+
+def test_a_standard_task_reads_in_the_listeners_language(db, settings):
+    complaint, _lead, _decision = notified_case()
+    client = listener_client(complaint)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    html = client.get("/portal/tasks/").content.decode()
+
+    assert "Receive at least 3 sessions of case supervision" in html
+    assert "接受至少 3 次个案督导" not in html
