@@ -87,6 +87,9 @@ def users_with_role(role: str) -> QuerySet:
     return User.objects.filter(groups__name=role, is_active=True).order_by("display_name", "email")
 
 
+USER_CHOICE_FIELDS = ("id", "display_name", "email", "language", "is_active")
+
+
 def reply_template_fill(template: ReplyTemplate, complaint: Complaint) -> str:
     return template.render(complaint)
 
@@ -738,7 +741,8 @@ class ComplaintAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         roles = {"assigned_consultant": Role.CONSULTANT, "assigned_reviewer": Role.REVIEWER}
         if db_field.name in roles:
-            kwargs["queryset"] = users_with_role(roles[db_field.name])
+            # What an option shows and an assignment's notice reads; not the encrypted phone.
+            kwargs["queryset"] = users_with_role(roles[db_field.name]).only(*USER_CHOICE_FIELDS)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
