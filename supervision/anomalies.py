@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.notifications import notify
@@ -313,7 +314,8 @@ def anomalies_scan(
     since = since or until - DEFAULT_LOOKBACK
     result = ScanResult()
     rules = list(rules if rules is not None else AnomalyRule.objects.filter(active=True))
-    with transaction.atomic():
+    # Case summaries are stored: written in the site's language, whoever triggered the scan.
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK])
             for rule in rules:

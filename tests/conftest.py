@@ -46,6 +46,15 @@ def _reference_data_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request in English activates it for the thread; the next test starts in the site language.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Axes counters and cached data live in Redis; each test starts clean.
     from django.core.cache import cache
