@@ -80,6 +80,24 @@ def interview_pending(listener: ListenerProfile) -> bool:
     return CompetencyInterview.objects.filter(unfinished, listener=listener).exists()
 
 
+def temporary_status(listener: ListenerProfile) -> bool:
+    """Whether the listener's status is one that ends by itself when everything holding it is done:
+    hidden or suspended, or internship when a 60–70 interview result put them there."""
+    if listener.status in RESTORABLE:
+        return True
+    if listener.status != ListenerStatus.INTERNSHIP:
+        return False
+    last = listener.status_changes.filter(to_status=ListenerStatus.INTERNSHIP).order_by("-created_at", "-id").first()
+    return (
+        last is not None
+        and last.source_id is not None
+        and last.source_type_id == ContentType.objects.get_for_model(CompetencyInterview).pk
+        and CompetencyInterview.objects.filter(
+            pk=last.source_id, band=Band.CONDITIONAL, interim_status=ListenerStatus.INTERNSHIP
+        ).exists()
+    )
+
+
 def open_tasks_for_listener(listener: ListenerProfile) -> bool:
     return ListenerTask.objects.filter(listener=listener, state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists()
 

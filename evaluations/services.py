@@ -42,13 +42,13 @@ from listeners.models import ListenerStatus
 from listeners.services import listener_set_status, listener_status_held
 
 from .measures import (
-    RESTORABLE,
     interview_and_report,
     measures_apply,
     source_lock,
     source_tasks_done,
     status_for,
     tasks_create,
+    temporary_status,
 )
 from .models import (
     MONEY_REMEDIES,
@@ -870,7 +870,7 @@ def _close_when_all_verified(decision: Decision, actor: User) -> None:
         return
     complaint = complaint_get_for_update(decision.complaint_id)
     listener = complaint.listener
-    if listener.status in RESTORABLE and not listener_status_held(listener):
+    if temporary_status(listener) and not listener_status_held(listener):
         listener_set_status(
             listener=listener,
             status=ListenerStatus.ACTIVE,

@@ -18,7 +18,7 @@ from accounts.roles import Role
 from core.deadlines import deadline_meet, deadline_open
 from core.models import DeadlineKind
 from core.notifications import notify
-from evaluations.measures import RESTORABLE, measures_apply
+from evaluations.measures import measures_apply, temporary_status
 from evaluations.models import Grade, ListenerResponse, Measure
 from listeners.models import ListenerProfile, ListenerStatus
 from listeners.services import listener_set_status, listener_status_held
@@ -310,7 +310,7 @@ def ethics_case_tasks_done(case: EthicsCase, actor: User) -> None:
     if locked.state != E.DECIDED:
         return
     listener = ListenerProfile.objects.get(pk=locked.listener_id)
-    if listener.status in RESTORABLE and not listener_status_held(listener):
+    if temporary_status(listener) and not listener_status_held(listener):
         listener_set_status(
             listener=listener,
             status=ListenerStatus.ACTIVE,

@@ -115,3 +115,35 @@ def test_a_passed_interview_leaves_the_listener_hidden_while_decision_tasks_are_
 
     listener.refresh_from_db()
     assert listener.status == ListenerStatus.ACTIVE
+
+
+def test_a_listener_returned_to_internship_by_a_60_to_70_result_is_restored_by_the_last_holder(staff):
+    supervisor, reviewer, observer = staff
+    complaint, lead, _decision = notified_case()
+    listener = complaint.listener
+    interview = interview_request(listener=listener, reason="处理决定要求面试", actor=supervisor)
+    with time_machine.travel(timezone.now() - timedelta(days=10)) as clock:
+        done = scored(interview, supervisor, reviewer, observer, clock, 6.5)
+        interview_send_result(interview=done, actor=supervisor, interim_status=ListenerStatus.INTERNSHIP)
+    for item in InterviewPlanItem.objects.filter(interview=interview):
+        plan_item_submit(item=item, note="已完成", actor=listener.user)
+        plan_item_verify(item=item, actor=reviewer)
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.INTERNSHIP  # the decision's tasks still hold it
+
+    finish_tasks(listener, lead)
+
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.ACTIVE
+
+
+def test_an_internship_not_set_by_an_interview_is_left_alone(staff):
+    supervisor, _reviewer, _observer = staff
+    complaint, lead, _decision = notified_case()
+    listener = complaint.listener
+    listener_set_status(listener=listener, status=ListenerStatus.INTERNSHIP, reason="新入驻", actor=supervisor)
+
+    finish_tasks(listener, lead)
+
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.INTERNSHIP
