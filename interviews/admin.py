@@ -536,37 +536,49 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
             submit=_("确认取消面试"),
         )
 
-    def open_scheduling_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        interview, user = self._acting(request, object_id, "open_scheduling")
-        if self._state_refused(request, interview, "open_scheduling"):
+    def _confirm_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        name: str,
+        service: Callable[..., Any],
+        *,
+        done: str,
+        title: str,
+        explanation: str,
+        submit: str,
+    ) -> HttpResponse:
+        """A move with nothing to fill in: the page explains it, the POST is the confirmation."""
+        interview, user = self._acting(request, object_id, name)
+        if self._state_refused(request, interview, name):
             return HttpResponseRedirect(self._change_url(interview))
         form = ConfirmForm(_posted(request))
-        if form.is_valid() and self._call(form, interview_open_scheduling, interview=interview, actor=user):
-            messages.success(request, _("已开放预约，倾听师会收到预约面试时段的通知。"))
+        if form.is_valid() and self._call(form, service, interview=interview, actor=user):
+            messages.success(request, done)
             return HttpResponseRedirect(self._change_url(interview))
         return self._page(
+            request, interview, "action.html", form=form, title=title, explanation=explanation, submit=submit
+        )
+
+    def open_scheduling_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._confirm_view(
             request,
-            interview,
-            "action.html",
-            form=form,
+            object_id,
+            "open_scheduling",
+            interview_open_scheduling,
+            done=_("已开放预约，倾听师会收到预约面试时段的通知。"),
             title=_("开放预约"),
             explanation=_("开放后，倾听师会收到通知，可以在门户中选择一个已发布的面试时段。"),
             submit=_("确认开放预约"),
         )
 
     def release_slot_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        interview, user = self._acting(request, object_id, "release_slot")
-        if self._state_refused(request, interview, "release_slot"):
-            return HttpResponseRedirect(self._change_url(interview))
-        form = ConfirmForm(_posted(request))
-        if form.is_valid() and self._call(form, interview_release_slot, interview=interview, actor=user):
-            messages.success(request, _("时段已释放，倾听师提交个案报告后可以重新预约。"))
-            return HttpResponseRedirect(self._change_url(interview))
-        return self._page(
+        return self._confirm_view(
             request,
-            interview,
-            "action.html",
-            form=form,
+            object_id,
+            "release_slot",
+            interview_release_slot,
+            done=_("时段已释放，倾听师提交个案报告后可以重新预约。"),
             title=_("释放时段"),
             explanation=_(
                 "个案报告没有在面试前 %(hours)d 小时内提交。释放后，这个时段可供他人预约，倾听师会收到通知，"
@@ -608,18 +620,12 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
         )
 
     def no_show_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        interview, user = self._acting(request, object_id, "no_show")
-        if self._state_refused(request, interview, "no_show"):
-            return HttpResponseRedirect(self._change_url(interview))
-        form = ConfirmForm(_posted(request))
-        if form.is_valid() and self._call(form, interview_mark_no_show, interview=interview, actor=user):
-            messages.success(request, _("已记为未出席。"))
-            return HttpResponseRedirect(self._change_url(interview))
-        return self._page(
+        return self._confirm_view(
             request,
-            interview,
-            "action.html",
-            form=form,
+            object_id,
+            "no_show",
+            interview_mark_no_show,
+            done=_("已记为未出席。"),
             title=_("记为未出席"),
             explanation=_("倾听师没有按时参加面试。记为未出席后，这次面试结束，相关期限一并取消。"),
             submit=_("确认记为未出席"),
