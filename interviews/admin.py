@@ -448,17 +448,22 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
     def _change_url(self, interview: CompetencyInterview) -> str:
         return reverse("admin:interviews_competencyinterview_change", args=[interview.pk])
 
-    def _acting(self, request: HttpRequest, object_id: str, action: str) -> tuple[CompetencyInterview, User]:
-        """The interview and the user, once the user may take ``action`` on it (else 403)."""
+    def _permitted(
+        self, request: HttpRequest, object_id: str, allowed: Callable[[User, CompetencyInterview], bool]
+    ) -> tuple[CompetencyInterview, User]:
+        """The interview and the user, once ``allowed(user, interview)`` (else 403; 404 if none)."""
         interview = self.get_object(request, unquote(object_id))
         if interview is None:
             raise Http404
         user = request.user
         assert isinstance(user, User)
-        _name, _label, _states, allowed = ACTIONS_BY_NAME[action]
         if not allowed(user, interview):
             raise PermissionDenied
         return interview, user
+
+    def _acting(self, request: HttpRequest, object_id: str, action: str) -> tuple[CompetencyInterview, User]:
+        """The interview and the user, once the user may take ``action`` on it."""
+        return self._permitted(request, object_id, ACTIONS_BY_NAME[action][3])
 
     def _state_refused(self, request: HttpRequest, interview: CompetencyInterview, action: str) -> bool:
         if interview.state in ACTIONS_BY_NAME[action][2]:
@@ -688,13 +693,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
     def material_view(self, request: HttpRequest, object_id: str, material_pk: int) -> FileResponse:
         """A case report, second case report or CV, for the panel and supervisors; every download
         is logged, as these describe clients and the listener."""
-        interview = self.get_object(request, unquote(object_id))
-        if interview is None:
-            raise Http404
-        user = request.user
-        assert isinstance(user, User)
-        if not _on_panel_or_supervisor(user, interview):
-            raise PermissionDenied
+        interview, user = self._permitted(request, object_id, _on_panel_or_supervisor)
         material = InterviewMaterial.objects.filter(interview=interview, pk=material_pk).first()
         if material is None or not material.file:
             raise Http404
@@ -712,13 +711,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
 
     def plan_evidence_view(self, request: HttpRequest, object_id: str, item_pk: int) -> FileResponse:
         """A plan item's proof file, for those who may verify it; logged, as it may be health data."""
-        interview = self.get_object(request, unquote(object_id))
-        if interview is None:
-            raise Http404
-        user = request.user
-        assert isinstance(user, User)
-        if not _may_see_plan_evidence(user, interview):
-            raise PermissionDenied
+        interview, user = self._permitted(request, object_id, _may_see_plan_evidence)
         item = InterviewPlanItem.objects.filter(interview=interview, pk=item_pk).first()
         if item is None or not item.evidence:
             raise Http404
@@ -735,13 +728,7 @@ class CompetencyInterviewAdmin(admin.ModelAdmin):
         )
 
     def panel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        interview = self.get_object(request, unquote(object_id))
-        if interview is None:
-            raise Http404
-        user = request.user
-        assert isinstance(user, User)
-        if not (user.is_superuser or user.has_role(Role.SUPERVISOR)):
-            raise PermissionDenied
+        interview, user = self._permitted(request, object_id, lambda u, _i: _is_supervisor(u))
         initial = {"main_interviewer": interview.main_interviewer, "observers": list(interview.observers.all())}
         form = PanelForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
