@@ -87,13 +87,12 @@ def temporary_status(listener: ListenerProfile) -> bool:
         return True
     if listener.status != ListenerStatus.INTERNSHIP:
         return False
-    last = listener.status_changes.filter(to_status=ListenerStatus.INTERNSHIP).order_by("-created_at", "-id").first()
+    last = listener.current_status_change()
+    pk = last.source_pk(CompetencyInterview) if last is not None else None
     return (
-        last is not None
-        and last.source_id is not None
-        and last.source_type_id == ContentType.objects.get_for_model(CompetencyInterview).pk
+        pk is not None
         and CompetencyInterview.objects.filter(
-            pk=last.source_id, band=Band.CONDITIONAL, interim_status=ListenerStatus.INTERNSHIP
+            pk=pk, band=Band.CONDITIONAL, interim_status=ListenerStatus.INTERNSHIP
         ).exists()
     )
 
@@ -107,10 +106,8 @@ def delisted_by_other(listener: ListenerProfile, source: models.Model) -> bool:
     reapplication rule of a failed interview, or another decision, stands)."""
     if listener.status != ListenerStatus.DELISTED:
         return False
-    last = listener.status_changes.filter(to_status=ListenerStatus.DELISTED).order_by("-created_at", "-id").first()
-    if last is None:
-        return True
-    return not (last.source_type_id == ContentType.objects.get_for_model(source).pk and last.source_id == source.pk)
+    last = listener.current_status_change()
+    return last is None or last.source_pk(type(source)) != source.pk
 
 
 def tasks_create(

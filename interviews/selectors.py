@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from listeners.models import ListenerProfile, ListenerStatus, ListenerStatusChange
+from listeners.models import ListenerProfile, ListenerStatus
 
 from .models import Band, CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState, ScoringItem
 
@@ -42,18 +41,9 @@ def delisting_interview(listener: ListenerProfile) -> CompetencyInterview | None
     interview opens the way back through reapplication."""
     if listener.status != ListenerStatus.DELISTED:
         return None
-    change = (
-        ListenerStatusChange.objects.filter(listener=listener, to_status=ListenerStatus.DELISTED)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if (
-        change is None
-        or change.source_id is None
-        or change.source_type_id != ContentType.objects.get_for_model(CompetencyInterview).pk
-    ):
-        return None
-    if not CompetencyInterview.objects.filter(pk=change.source_id, band=Band.FAIL).exists():
+    change = listener.current_status_change()
+    pk = change.source_pk(CompetencyInterview) if change is not None else None
+    if pk is None or not CompetencyInterview.objects.filter(pk=pk, band=Band.FAIL).exists():
         return None
     # Still delisted since: a later failed interview (a failed reapplication) sets the date.
     return last_failed_interview(listener)
