@@ -38,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listeners.view_listenerprofile",
         "listeners.view_listeningsession",
         "listeners.view_listenerstatuschange",
+        "listeners.view_listenerhold",
     ],
     Role.REVIEWER: [
         *[
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listeners.view_listenerprofile",
         "listeners.view_listeningsession",
         "listeners.view_listenerstatuschange",
+        "listeners.view_listenerhold",
     ],
     Role.SUPERVISOR: [
         *[
@@ -127,6 +129,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listeners.change_listenerprofile",
         "listeners.view_listeningsession",
         "listeners.view_listenerstatuschange",
+        *[f"listeners.{a}_listenerhold" for a in ("view", "add", "change")],
     ],
     INTEGRATION_GROUP: ["listeners.import_listeningsession"],
 }

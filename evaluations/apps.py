@@ -13,9 +13,8 @@ class EvaluationsConfig(AppConfig):
 
         register_case_staff_check(lambda user, complaint: user.pk in reviewers_of(complaint))
 
-        from listeners.services import register_status_hold
+        from listeners.holds import register_hold_end
 
-        from .measures import interview_pending, open_tasks_for_listener
+        from .measures import decision_hold_ended
 
-        register_status_hold("evaluations.tasks", open_tasks_for_listener)
-        register_status_hold("interviews.unfinished", interview_pending)
+        register_hold_end("evaluations.decision", decision_hold_ended)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,10 +24,10 @@ from complaints.models import Complaint
 from core.deadlines import deadline_open, due_for
 from core.models import DeadlineKind
 from core.notifications import notify
-from interviews.models import OPEN_STATES, Band, CompetencyInterview, InterviewState, PlanItemState
+from interviews.models import OPEN_STATES, CompetencyInterview, InterviewState
 from interviews.services import interview_request
-from listeners.models import ListenerProfile, ListenerStatus
-from listeners.services import listener_set_status
+from listeners.holds import hold_place
+from listeners.models import HoldEnd, ListenerProfile, ListenerStatus
 
 from .models import TASK_MEASURES, Decision, ListenerTask, Measure, TaskState
 
@@ -42,8 +41,9 @@ STATUS_FOR_MEASURE = [
     (Measure.HIDE_PROFILE, ListenerStatus.HIDDEN),
     (Measure.RETURN_TO_INTERNSHIP, ListenerStatus.INTERNSHIP),
 ]
-# Statuses a decision lifts by itself once every task is verified.
+# Statuses a decision's hold lifts by itself once its tasks are verified and its interview is over.
 RESTORABLE = {ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED}
+UNFINISHED_INTERVIEW = [*OPEN_STATES, InterviewState.HELD, InterviewState.SCORED]
 
 TASK_DESCRIPTIONS = {
     Measure.FEEDBACK: gettext_lazy("阅读专业组的书面反馈，并提交一份书面反思。"),
@@ -70,44 +70,33 @@ def status_for(measures: Iterable[str]) -> str | None:
     return None
 
 
-def interview_pending(listener: ListenerProfile) -> bool:
-    """An interview still ahead, or a 60–70 result whose improvement plan is not all verified."""
-    unfinished = Q(state__in=[*OPEN_STATES, InterviewState.HELD, InterviewState.SCORED]) | Q(
-        state=InterviewState.RESULT_SENT,
-        band=Band.CONDITIONAL,
-        plan_items__state__in=[PlanItemState.OPEN, PlanItemState.SUBMITTED],
-    )
-    return CompetencyInterview.objects.filter(unfinished, listener=listener).exists()
+def hold_end_for(measures: Iterable[str], status: str) -> HoldEnd:
+    """How a case's status measure ends: a delisting never (only the annulment of the very decision
+    lifts it); hiding and suspension when the case's tasks are verified and its interview is over,
+    or by a supervisor when the case gives nothing to do; a return to internship by a supervisor."""
+    if status == ListenerStatus.DELISTED:
+        return HoldEnd.NEVER
+    chosen = set(measures)
+    if status in RESTORABLE and (chosen & set(TASK_MEASURES) or Measure.COMPETENCY_INTERVIEW in chosen):
+        return HoldEnd.CASE_DONE
+    return HoldEnd.MANUAL
 
 
-def temporary_status(listener: ListenerProfile) -> bool:
-    """Whether the listener's status is one that ends by itself when everything holding it is done:
-    hidden or suspended, or internship when a 60–70 interview result put them there."""
-    if listener.status in RESTORABLE:
-        return True
-    if listener.status != ListenerStatus.INTERNSHIP:
-        return False
-    last = listener.current_status_change()
-    pk = last.source_pk(CompetencyInterview) if last is not None else None
-    return (
-        pk is not None
-        and CompetencyInterview.objects.filter(
-            pk=pk, band=Band.CONDITIONAL, interim_status=ListenerStatus.INTERNSHIP
-        ).exists()
-    )
+def interview_unfinished(listener_id: int, complaint_id: int | None) -> bool:
+    """An interview a case asked for (by its complaint, or with none for an ethics case) is ahead."""
+    return CompetencyInterview.objects.filter(
+        listener_id=listener_id, complaint_id=complaint_id, state__in=UNFINISHED_INTERVIEW
+    ).exists()
 
 
-def open_tasks_for_listener(listener: ListenerProfile) -> bool:
-    return ListenerTask.objects.filter(listener=listener, state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists()
-
-
-def delisted_by_other(listener: ListenerProfile, source: models.Model) -> bool:
-    """A delisting that ``source`` did not cause is not undone by its measures (the six-month
-    reapplication rule of a failed interview, or another decision, stands)."""
-    if listener.status != ListenerStatus.DELISTED:
-        return False
-    last = listener.current_status_change()
-    return last is None or last.source_pk(type(source)) != source.pk
+def decision_hold_ended(decision: Decision) -> str | None:
+    """A decision's hold ends once its tasks are verified and the interview it asked for is over."""
+    if decision.tasks.filter(state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists():
+        return None
+    complaint = Complaint.objects.only("pk", "reference", "listener_id").get(pk=decision.complaint_id)
+    if interview_unfinished(complaint.listener_id, complaint.pk):
+        return None
+    return _("处理决定 %(ref)s 的任务已全部完成。") % {"ref": complaint.reference}
 
 
 def tasks_create(
@@ -191,8 +180,8 @@ def measures_apply(
     complaint: Complaint | None = None,
     case_link: str = "",
 ) -> list[ListenerTask]:
-    """Tasks, the most severe status change (history names ``source``), the interview request and
-    the legal-report alert. Call inside the caller's transaction."""
+    """Tasks, the hold of the most severe status measure (``source``'s own: it never lifts another
+    case's), the interview request and the legal-report alert. Call inside the caller's transaction."""
     tasks = tasks_create(
         listener=listener,
         kinds=measures,
@@ -202,8 +191,15 @@ def measures_apply(
         case_link=case_link,
     )
     status = status_for(measures)
-    if status is not None and not delisted_by_other(listener, source):
-        listener_set_status(listener=listener, status=status, reason=status_reason, actor=actor, source=source)
+    if status is not None:
+        hold_place(
+            listener=listener,
+            effect=status,
+            ends=hold_end_for(measures, status),
+            reason=status_reason,
+            actor=actor,
+            source=source,
+        )
     interview_and_report(
         listener=listener, measures=measures, reference=reference, link=link, actor=actor, complaint=complaint
     )

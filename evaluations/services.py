@@ -38,17 +38,16 @@ from complaints.services import (
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_for
 from core.models import DeadlineKind
 from core.notifications import notify
-from listeners.models import ListenerStatus
-from listeners.services import listener_set_status, listener_status_held
+from listeners.holds import hold_place, hold_release, holds_settle
 
 from .measures import (
+    hold_end_for,
     interview_and_report,
     measures_apply,
     source_lock,
     source_tasks_done,
     status_for,
     tasks_create,
-    temporary_status,
 )
 from .models import (
     MONEY_REMEDIES,
@@ -858,6 +857,9 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
         context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
         link="/portal/tasks/",
     )
+    if accepted:
+        # Whatever hold this task's case placed may have ended with it.
+        holds_settle(listener=locked.listener, actor=actor)
     if accepted and locked.decision is not None:
         _close_when_all_verified(locked.decision, actor)
     elif accepted:
@@ -869,15 +871,6 @@ def _close_when_all_verified(decision: Decision, actor: User) -> None:
     if decision.tasks.filter(state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists():
         return
     complaint = complaint_get_for_update(decision.complaint_id)
-    listener = complaint.listener
-    if temporary_status(listener) and not listener_status_held(listener):
-        listener_set_status(
-            listener=listener,
-            status=ListenerStatus.ACTIVE,
-            reason=_("处理决定 %(ref)s 的任务已全部完成。") % {"ref": complaint.reference},
-            actor=actor,
-            source=decision,
-        )
     if complaint.state == ComplaintState.FOLLOW_UP:
         complaint_close(complaint=complaint, actor=actor, note=_("处理决定的各项任务已完成，案件结案。"))
 
@@ -1043,16 +1036,16 @@ def _rework(decision: Decision, actor: User, grade: Grade, measures: list[str], 
     decision.save(update_fields=["grade", "measures", "remedies"])
     _create_tasks(decision, [m for m in measures if m not in kept])
     _request_interview_and_report(decision, actor, added)
+    # Only this decision's own hold changes: another case's hold on the listener stays as it is.
     listener = decision.complaint.listener
-    target = status_for(measures) or ListenerStatus.ACTIVE
-    if listener.status != target:
-        listener_set_status(
-            listener=listener,
-            status=target,
-            reason=_("复核后调整处理决定 %(ref)s") % {"ref": decision.complaint.reference},
-            actor=actor,
-            source=decision,
-        )
+    target = status_for(measures)
+    reason = _("复核后调整处理决定 %(ref)s") % {"ref": decision.complaint.reference}
+    if target is None:
+        hold_release(listener=listener, source=decision, reason=reason, actor=actor)
+    else:
+        ends = hold_end_for(measures, target)
+        hold_place(listener=listener, effect=target, ends=ends, reason=reason, actor=actor, source=decision)
+    holds_settle(listener=listener, actor=actor)
     if not decision.tasks.filter(state__in=[TaskState.OPEN, TaskState.SUBMITTED]).exists():
         complaint = complaint_get_for_update(decision.complaint_id)
         if complaint.state == ComplaintState.FOLLOW_UP:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from listeners.models import ListenerProfile, ListenerStatus
+from listeners.holds import active_holds
+from listeners.models import HoldEnd, ListenerProfile, ListenerStatus
 
 from .models import Band, CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState, ScoringItem
 
@@ -36,14 +37,11 @@ def rubric_items() -> QuerySet[ScoringItem]:
 
 
 def delisting_interview(listener: ListenerProfile) -> CompetencyInterview | None:
-    """The failed interview behind the listener's current delisting. None when they are not
-    delisted, or when something else delisted them (a decision's measure): only a delisting by an
-    interview opens the way back through reapplication."""
-    if listener.status != ListenerStatus.DELISTED:
-        return None
-    change = listener.current_status_change()
-    pk = change.source_pk(CompetencyInterview) if change is not None else None
-    if pk is None or not CompetencyInterview.objects.filter(pk=pk, band=Band.FAIL).exists():
+    """The failed interview behind the listener's delisting. None when they are not delisted, or
+    when something else delists them too (a decision's or an ethics case's measure): only a
+    delisting by an interview alone opens the way back through reapplication."""
+    delistings = list(active_holds(listener).filter(effect=ListenerStatus.DELISTED).values_list("ends", flat=True))
+    if not delistings or any(ends != HoldEnd.INTERVIEW_PASSED for ends in delistings):
         return None
     # Still delisted since: a later failed interview (a failed reapplication) sets the date.
     return last_failed_interview(listener)

@@ -30,8 +30,8 @@ from complaints.services import reviewer_conflicts, safe_filename, validate_evid
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
 from core.models import DeadlineKind, DeadlinePolicy
 from core.notifications import notify
-from listeners.models import ListenerProfile, ListenerStatus
-from listeners.services import listener_set_status, listener_status_held
+from listeners.holds import hold_place, holds_of, holds_release_ending, holds_settle
+from listeners.models import HoldEnd, ListenerProfile, ListenerStatus
 
 from .models import (
     INTERIM_STATUSES,
@@ -460,6 +460,8 @@ def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> Co
     locked.mark_no_show()
     locked.save(update_fields=["state"])
     deadline_cancel(subject=locked)
+    # A case that waited for this interview may now be done.
+    holds_settle(listener=locked.listener, actor=actor)
     return locked
 
 
@@ -532,6 +534,8 @@ def interview_cancel(
                 link=_admin_link(locked),
                 dedupe_key=f"interview_panel_cancelled:{locked.pk}",
             )
+        # A case that waited for this interview may now be done.
+        holds_settle(listener=locked.listener, actor=actor)
     return locked
 
 
@@ -665,22 +669,13 @@ def _plan_items(interview: CompetencyInterview, now: datetime) -> list[Interview
     return items
 
 
-def _restore_after_pass(interview: CompetencyInterview, actor: User) -> None:
-    """A pass lifts a temporary status nothing else holds (open decision tasks, another plan), and
-    brings back a reapplicant delisted by a failed interview; a delisting for anything else stands."""
-    listener = ListenerProfile.objects.get(pk=interview.listener_id)
-    restorable = listener.status in (ListenerStatus.HIDDEN, ListenerStatus.SUSPENDED) and not listener_status_held(
-        listener
-    )
-    reapplicant = delisting_interview(listener) is not None
-    if restorable or reapplicant:
-        listener_set_status(
-            listener=listener,
-            status=ListenerStatus.ACTIVE,
-            reason=_("胜任力考核面试合格（≥70 分），继续执业并完成改进计划。"),
-            actor=actor,
-            source=interview,
-        )
+def interview_hold_ended(interview: CompetencyInterview) -> str | None:
+    """A 60–70 result's hold ends once every item of the improvement plan is verified."""
+    if interview.state != InterviewState.RESULT_SENT or interview.band != Band.CONDITIONAL:
+        return None
+    if interview.plan_items.exclude(state=PlanItemState.VERIFIED).exists():
+        return None
+    return _("胜任力考核面试的改进计划已全部核实，恢复接单。")
 
 
 @transaction.atomic
@@ -718,18 +713,20 @@ def interview_send_result(
     elif band == Band.CONDITIONAL:
         plan = _plan_items(locked, now)
         locked.interim_status = interim_status
-        listener_set_status(
+        hold_place(
             listener=listener,
-            status=interim_status,
+            effect=interim_status,
+            ends=HoldEnd.PLAN_VERIFIED,
             reason=_("胜任力考核面试 60–70 分：完成改进计划并经核实后恢复接单。"),
             actor=actor,
             source=locked,
         )
     else:
         locked.eligible_to_reapply_at = add_months(now, REAPPLY_AFTER_MONTHS)
-        listener_set_status(
+        hold_place(
             listener=listener,
-            status=ListenerStatus.DELISTED,
+            effect=ListenerStatus.DELISTED,
+            ends=HoldEnd.INTERVIEW_PASSED,
             reason=_("胜任力考核面试不合格（<60 分），予以清退，六个月后可重新申请。"),
             actor=actor,
             source=locked,
@@ -742,8 +739,22 @@ def interview_send_result(
     locked.save(
         update_fields=["state", "band", "interim_status", "result_sent_at", "eligible_to_reapply_at", "total_shown"]
     )
-    if band == Band.PASS:
-        _restore_after_pass(locked, actor)
+    if band != Band.FAIL:
+        # 60 and above keeps practising: it ends the delisting of a failed interview (a
+        # reapplication; a 60–70 result's own plan hold takes over). A delisting by a decision or
+        # an ethics case is a hold of its own and stays.
+        holds_release_ending(
+            listener=listener,
+            ends=HoldEnd.INTERVIEW_PASSED,
+            reason=(
+                _("胜任力考核面试合格（≥70 分），继续执业并完成改进计划。")
+                if band == Band.PASS
+                else _("胜任力考核面试 60–70 分：完成改进计划并经核实后恢复接单。")
+            ),
+            actor=actor,
+        )
+    # The case that asked for this interview may now be done.
+    holds_settle(listener=listener, actor=actor)
     deadline_meet(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT])
     reapply = locked.eligible_to_reapply_at
     notify(
@@ -836,23 +847,11 @@ def plan_item_verify(*, item: InterviewPlanItem, actor: User, note: str = "") ->
     deadline_meet(subject=locked, kinds=[DeadlineKind.LISTENER_TASK])
     interview = interview_get_for_update(locked.interview_id)
     _plan_item_notify(locked, interview, "interview_plan_verified", f"interview_plan_verified:{locked.pk}")
-    pending = interview.plan_items.exclude(state=PlanItemState.VERIFIED).exists()
     listener = interview.listener
-    if (
-        not pending
-        and interview.band == Band.CONDITIONAL
-        and interview.interim_status
-        and listener.status == interview.interim_status
-        # Open tasks of a decision (or another unfinished plan) still hold the status.
-        and not listener_status_held(listener)
-    ):
-        listener_set_status(
-            listener=listener,
-            status=ListenerStatus.ACTIVE,
-            reason=_("胜任力考核面试的改进计划已全部核实，恢复接单。"),
-            actor=actor,
-            source=interview,
-        )
+    # The plan's hold ends with its last item; another case's hold may still keep the status.
+    released = holds_settle(listener=listener, actor=actor)
+    mine = {hold.pk for hold in holds_of(interview)}
+    if any(hold.pk in mine for hold in released) and listener.status == ListenerStatus.ACTIVE:
         notify(
             recipients=[listener.user],
             kind="listener.interview_plan_restored",

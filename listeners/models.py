@@ -55,6 +55,74 @@ class ListenerProfile(models.Model):
         return self.status_changes.filter(to_status=self.status).order_by("-created_at", "-id").first()
 
 
+# Most severe first: a listener's status is the first of these that an active hold has, else active.
+SEVERITY = [ListenerStatus.DELISTED, ListenerStatus.SUSPENDED, ListenerStatus.HIDDEN, ListenerStatus.INTERNSHIP]
+
+
+class HoldEnd(models.TextChoices):
+    """What ends a hold. The services of the app that placed it decide when that has happened."""
+
+    CASE_DONE = "case_done", _("本案任务全部核实且所要求的面试结束")
+    PLAN_VERIFIED = "plan_verified", _("改进计划全部核实")
+    INTERVIEW_PASSED = "interview_passed", _("重新申请后面试合格")
+    MANUAL = "manual", _("督导解除")
+    NEVER = "never", _("不解除（仅撤销原决定时解除）")
+
+
+class ListenerHold(models.Model):
+    """One thing that restricts a listener: a decision, ethics decision, interview result or a
+    supervisor's manual change. The listener's status is computed from the active holds
+    (``listeners.holds``), never written by hand, so one case can never undo another's."""
+
+    listener = models.ForeignKey(ListenerProfile, on_delete=models.CASCADE, related_name="holds")
+    effect = models.CharField(
+        _("限制"),
+        max_length=16,
+        choices=[(s.value, s.label) for s in SEVERITY],  # never "active"
+    )
+    ends = models.CharField(_("解除条件"), max_length=20, choices=HoldEnd.choices)
+    source_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    reason = models.TextField(_("原因"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    placed_at = models.DateTimeField(_("生效时间"), default=timezone.now)
+    released_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_reason = models.TextField(_("解除原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("限制措施")
+        verbose_name_plural = _("限制措施")
+        ordering = ["-placed_at", "-id"]
+        indexes = [models.Index(fields=["listener", "released_at"])]
+        constraints = [
+            # One active hold per source (a manual change is the source-less one).
+            models.UniqueConstraint(
+                fields=["listener", "source_type", "source_id"],
+                condition=models.Q(released_at__isnull=True),
+                nulls_distinct=False,
+                name="listener_hold_one_active_per_source",
+            ),
+            models.CheckConstraint(condition=~models.Q(effect="active"), name="listener_hold_effect_restricts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listener_id}: {self.effect} ({self.ends})"
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+    def severity(self) -> int:
+        """Smaller is more severe."""
+        return SEVERITY.index(ListenerStatus(self.effect))
+
+
 class ListenerStatusChange(models.Model):
     """Append-only history: why a listener's status is what it is."""
 
@@ -69,6 +137,15 @@ class ListenerStatusChange(models.Model):
     source_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     source_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
+    # The hold that decides the new status (None when the listener became active).
+    hold = models.ForeignKey(
+        "ListenerHold",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("决定状态的限制"),
+    )
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
     class Meta:

@@ -1,79 +1,23 @@
-"""Listener status and the import of listening sessions from the main platform."""
+"""The import of listening sessions from the main platform (a listener's status: ``holds``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import Group
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import Role
-from core.outbox import outbox_write
 
-from .models import Channel, ListenerProfile, ListenerStatus, ListenerStatusChange, ListeningSession
+from .holds import listener_set_status
+from .models import Channel, ListenerProfile, ListeningSession
 
 IMPORT_BATCH_SIZE = 1000
-
-# Things that keep a listener hidden or suspended (open decision tasks, an unfinished interview or
-# improvement plan), registered by the apps that own them. A temporary status is lifted only when
-# none of them holds it, whichever of them finished last.
-StatusHold = Callable[[ListenerProfile], bool]
-_STATUS_HOLDS: dict[str, StatusHold] = {}
-
-
-def register_status_hold(name: str, check: StatusHold) -> None:
-    _STATUS_HOLDS[name] = check
-
-
-def listener_status_held(listener: ListenerProfile) -> bool:
-    """Whether anything still open keeps the listener's temporary status in place."""
-    return any(check(listener) for check in _STATUS_HOLDS.values())
-
-
-@transaction.atomic
-def listener_set_status(
-    *,
-    listener: ListenerProfile,
-    status: ListenerStatus | str,
-    reason: str,
-    actor: User | None,
-    source: models.Model | None = None,
-) -> ListenerProfile:
-    """Change a listener's status and record why, in one transaction.
-
-    Higher apps (decisions, interviews) call this with themselves as ``source``.
-    """
-    if not reason.strip():
-        raise ValueError("a status change needs a reason")
-    locked = ListenerProfile.objects.select_for_update().get(pk=listener.pk)
-    if locked.status == status:
-        return locked
-    change = ListenerStatusChange(
-        listener=locked, from_status=locked.status, to_status=status, reason=reason, actor=actor
-    )
-    if source is not None:
-        change.source = source
-    locked.status = status
-    locked.save(update_fields=["status"])
-    change.save()
-    # The main platform hides, suspends or delists the listener on its side.
-    outbox_write(
-        kind="listener.status_changed",
-        payload={
-            "listener_code": locked.code,
-            "from": str(change.from_status),
-            "to": str(change.to_status),
-            "reason": str(reason),
-            "changed_at": change.created_at.isoformat(),
-        },
-    )
-    listener.status = status
-    return locked
 
 
 class SessionRowForm(forms.Form):
@@ -216,4 +160,4 @@ def _complainants_for(emails: set[str]) -> dict[str, int]:
     return found
 
 
-__all__ = ["ImportResult", "listener_set_status", "listener_status_held", "register_status_hold", "sessions_import"]
+__all__ = ["ImportResult", "listener_set_status", "sessions_import"]

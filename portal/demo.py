@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 from accounts.roles import INTEGRATION_GROUP, STAFF_ROLES, Role
 from accounts.services import user_assign_role
+from listeners.holds import listener_set_status
 from listeners.models import Channel, ListenerProfile, ListenerStatus, ListeningSession
 
 DEMO_PASSWORD = "hearken-demo-2026"
@@ -92,10 +93,13 @@ def _user(email: str, name: str) -> User:
 
 
 def _listener(user: User, code: str, name: str, status: str) -> ListenerProfile:
-    profile, _ = ListenerProfile.objects.get_or_create(
+    profile, created = ListenerProfile.objects.get_or_create(
         code=code,
-        defaults={"user": user, "display_name": name, "status": status, "certificate_verified": True},
+        defaults={"user": user, "display_name": name, "status": ListenerStatus.ACTIVE, "certificate_verified": True},
     )
+    if created and status != ListenerStatus.ACTIVE:
+        # The status follows from holds: a new listener's internship is a supervisor's hold.
+        listener_set_status(listener=profile, status=status, reason="新入驻，实习期", actor=None)
     return profile
 
 

@@ -18,10 +18,10 @@ from accounts.roles import Role
 from core.deadlines import deadline_meet, deadline_open
 from core.models import DeadlineKind
 from core.notifications import notify
-from evaluations.measures import measures_apply, temporary_status
+from evaluations.measures import interview_unfinished, measures_apply, open_tasks_of
 from evaluations.models import Grade, ListenerResponse, Measure
-from listeners.models import ListenerProfile, ListenerStatus
-from listeners.services import listener_set_status, listener_status_held
+from listeners.holds import holds_settle
+from listeners.models import ListenerProfile
 
 from .models import (
     BreakCategory,
@@ -304,20 +304,20 @@ def ethics_case_listener_respond(*, case: EthicsCase, actor: User, response: str
     return locked
 
 
+def ethics_case_hold_ended(case: EthicsCase) -> str | None:
+    """An ethics decision's hold ends once its tasks are verified and the interview it asked for
+    (one with no complaint) is over."""
+    if open_tasks_of(case).exists() or interview_unfinished(case.listener_id, None):
+        return None
+    return _("伦理案件 %(ref)s 的任务已全部完成。") % {"ref": case.reference}
+
+
 def ethics_case_tasks_done(case: EthicsCase, actor: User) -> None:
     """Every task of the decision is verified: lift a temporary status and close the case."""
     locked = _case_for_update(case)
     if locked.state != E.DECIDED:
         return
-    listener = ListenerProfile.objects.get(pk=locked.listener_id)
-    if temporary_status(listener) and not listener_status_held(listener):
-        listener_set_status(
-            listener=listener,
-            status=ListenerStatus.ACTIVE,
-            reason=_("伦理案件 %(ref)s 的任务已全部完成。") % {"ref": locked.reference},
-            actor=actor,
-            source=locked,
-        )
+    holds_settle(listener=ListenerProfile.objects.get(pk=locked.listener_id), actor=actor)
     _case_transition(
         locked,
         "close",

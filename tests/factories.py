@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_assign_role
-from listeners.models import Channel, ListenerProfile, ListenerStatus, ListeningSession
+from listeners.models import Channel, HoldEnd, ListenerHold, ListenerProfile, ListenerStatus, ListeningSession
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -41,11 +41,19 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
 class ListenerProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ListenerProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory, roles=[Role.LISTENER])
     code = factory.Sequence(lambda n: f"L{n:05d}")
     display_name = factory.Sequence(lambda n: f"倾听师{n}")
     status = ListenerStatus.ACTIVE
+
+    @factory.post_generation
+    def hold(obj, create, extracted, **kwargs):
+        """A restricted listener carries the hold that explains it (a supervisor's manual one), as
+        the status is computed from holds."""
+        if create and obj.status != ListenerStatus.ACTIVE:
+            ListenerHold.objects.create(listener=obj, effect=obj.status, ends=HoldEnd.MANUAL, reason="测试数据")
 
 
 class ListeningSessionFactory(factory.django.DjangoModelFactory):

@@ -185,7 +185,7 @@ def test_a_failure_in_the_middle_of_notification_leaves_nothing_half_done(db, su
     def fail(**kwargs):
         raise RuntimeError("status service down")
 
-    monkeypatch.setattr("evaluations.measures.listener_set_status", fail)
+    monkeypatch.setattr("evaluations.measures.hold_place", fail)
     with pytest.raises(RuntimeError):
         decision_notify(decision=decision, actor=lead)
 

@@ -125,14 +125,16 @@ def test_a_listener_returned_to_internship_by_a_60_to_70_result_is_restored_by_t
     with time_machine.travel(timezone.now() - timedelta(days=10)) as clock:
         done = scored(interview, supervisor, reviewer, observer, clock, 6.5)
         interview_send_result(interview=done, actor=supervisor, interim_status=ListenerStatus.INTERNSHIP)
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.HIDDEN  # the decision's hiding is stricter than internship
+
+    finish_tasks(listener, lead)
+    listener.refresh_from_db()
+    assert listener.status == ListenerStatus.INTERNSHIP  # the plan still holds it
+
     for item in InterviewPlanItem.objects.filter(interview=interview):
         plan_item_submit(item=item, note="已完成", actor=listener.user)
         plan_item_verify(item=item, actor=reviewer)
-    listener.refresh_from_db()
-    assert listener.status == ListenerStatus.INTERNSHIP  # the decision's tasks still hold it
-
-    finish_tasks(listener, lead)
-
     listener.refresh_from_db()
     assert listener.status == ListenerStatus.ACTIVE
 

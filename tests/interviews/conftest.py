@@ -56,7 +56,7 @@ def observer(db):
 
 @pytest.fixture
 def listener(db):
-    return ListenerProfileFactory(status=ListenerStatus.HIDDEN)
+    return ListenerProfileFactory(status=ListenerStatus.ACTIVE)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from interviews.services import (
     plan_item_verify,
     reapplication_submit,
 )
-from listeners.models import ListenerProfile, ListenerStatus
-from listeners.services import listener_set_status
+from listeners.holds import hold_place, hold_release
+from listeners.models import HoldEnd, ListenerProfile, ListenerStatus
 from supervision.models import EthicsCase, EthicsSource
 
 from ..conftest import signed_in_client
@@ -77,7 +77,7 @@ def test_only_the_listener_and_only_when_delisted_by_an_interview(clock, failed,
     with pytest.raises(PermissionDenied):
         reapplication_submit(listener=listener, actor=supervisor)
 
-    ListenerProfile.objects.filter(pk=listener.pk).update(status=ListenerStatus.ACTIVE)
+    hold_release(listener=listener, source=failed, reason="原决定撤销", actor=supervisor)
     with pytest.raises(ValidationError):
         reapplication_submit(listener=_listener(failed), actor=listener.user)
 
@@ -163,8 +163,13 @@ def test_once_eligible_the_button_opens_an_interview(clock, failed):
 def test_a_pass_does_not_undo_a_delisting_by_another_case(clock, interview, supervisor, reviewer, observer):
     listener = _listener(interview)
     case = EthicsCase.objects.create(listener=listener, source=EthicsSource.SUPERVISOR_OBSERVATION, summary="严重违规")
-    listener_set_status(
-        listener=listener, status=ListenerStatus.DELISTED, reason="伦理案件 4 级", actor=supervisor, source=case
+    hold_place(
+        listener=listener,
+        effect=ListenerStatus.DELISTED,
+        ends=HoldEnd.NEVER,
+        reason="伦理案件 4 级",
+        actor=supervisor,
+        source=case,
     )
     done = scored(interview, supervisor, reviewer, observer, clock, 8)
 
@@ -176,10 +181,14 @@ def test_a_pass_does_not_undo_a_delisting_by_another_case(clock, interview, supe
 def test_a_later_delisting_by_another_case_closes_the_reapplication_route(clock, failed, supervisor):
     listener = _listener(failed)
     clock.move_to(failed.eligible_to_reapply_at)
-    listener_set_status(listener=listener, status=ListenerStatus.ACTIVE, reason="人工恢复", actor=supervisor)
     case = EthicsCase.objects.create(listener=listener, source=EthicsSource.SUPERVISOR_OBSERVATION, summary="严重违规")
-    listener_set_status(
-        listener=listener, status=ListenerStatus.DELISTED, reason="伦理案件 4 级", actor=supervisor, source=case
+    hold_place(
+        listener=listener,
+        effect=ListenerStatus.DELISTED,
+        ends=HoldEnd.NEVER,
+        reason="伦理案件 4 级",
+        actor=supervisor,
+        source=case,
     )
 
     with pytest.raises(ValidationError):

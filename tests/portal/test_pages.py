@@ -13,8 +13,8 @@ from evaluations.services import information_request_create, task_review
 from interviews.defaults import rubric_load
 from interviews.models import CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState
 from interviews.services import interview_request, interview_send_result
-from listeners.models import ListenerStatusChange
-from listeners.services import listener_set_status
+from listeners.holds import hold_place
+from listeners.models import HoldEnd, ListenerStatusChange
 from portal.views import COMPLAINTS_PER_PAGE, HOME_ITEMS
 
 from ..complaints.helpers import REAL_NAME, VALID_ID, VALID_PHONE, file_complaint
@@ -625,7 +625,14 @@ def test_a_delisted_listener_is_told_the_date_they_may_reapply(db):
         result_sent_at=timezone.now(),
         eligible_to_reapply_at=when,
     )
-    listener_set_status(listener=profile, status="delisted", reason="面试不合格", actor=None, source=failed)
+    hold_place(
+        listener=profile,
+        effect="delisted",
+        ends=HoldEnd.INTERVIEW_PASSED,
+        reason="面试不合格",
+        actor=None,
+        source=failed,
+    )
 
     html = signed_in_client(profile.user).get("/portal/").content.decode()
 
