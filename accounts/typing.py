@@ -1,9 +1,4 @@
-from django.http import HttpRequest
+# The class lives in core so core's views need not import accounts; kept here for the callers above.
+from core.typing import AuthedHttpRequest
 
-from .models import User
-
-
-class AuthedHttpRequest(HttpRequest):
-    """A request behind login_required: its user is a real account (for type checkers)."""
-
-    user: User  # type: ignore[assignment]
+__all__ = ["AuthedHttpRequest"]

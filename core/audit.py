@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from .models import AccessLog
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.models import _User as User  # settings.AUTH_USER_MODEL to django-stubs
 
 
 def access_log_write(

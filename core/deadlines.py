@@ -21,7 +21,7 @@ from .models import Deadline, DeadlineKind, DeadlinePolicy, Holiday
 from .notifications import build, notifications_save
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.models import _User as User  # settings.AUTH_USER_MODEL to django-stubs
 
 WORK_START, WORK_END = time(9), time(18)
 BATCH_SIZE = 1000

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from .models import Notification
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.models import _User as User  # settings.AUTH_USER_MODEL to django-stubs
 
 EMAIL_CHUNK = 50
 log = logging.getLogger(__name__)

@@ -8,10 +8,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
 
-from accounts.typing import AuthedHttpRequest
-
 from .models import Notification
 from .notifications import notification_mark_read
+from .typing import AuthedHttpRequest
 
 
 def _database_ok() -> bool:
