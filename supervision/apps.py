@@ -13,3 +13,7 @@ class SupervisionConfig(AppConfig):
         from .services import ethics_case_tasks_done
 
         register_tasks_done_handler("supervision.ethicscase", ethics_case_tasks_done)
+
+        from .selectors import access_register
+
+        access_register()
