@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts.models import User
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
+from core.admin import PolicyAdmin
 from core.deadlines import overdue_subjects
 from listeners.models import ListeningSession
 
@@ -579,7 +580,7 @@ LIST_COLUMNS = (
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(PolicyAdmin):
     form = ComplaintChangeForm
     list_display = (
         "reference",

@@ -12,3 +12,7 @@ class ComplaintsConfig(AppConfig):
         from .services import complaint_deadlines_breached
 
         register_breach_handler("complaints.complaint", complaint_deadlines_breached)
+
+        from .selectors import access_register
+
+        access_register()

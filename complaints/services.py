@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
+from accounts.policy import is_supervisor
 from accounts.roles import Role
 from core.audit import access_log_write
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
@@ -741,7 +742,7 @@ def conflict_declare(*, complaint: Complaint, reviewer: User, reason: str) -> Co
 @transaction.atomic
 def complaint_begin_evaluation(*, complaint: Complaint, actor: User, expected_version: int | None = None) -> Complaint:
     """Investigation done: the lead reviewer (or a supervisor) moves the case to evaluation."""
-    if not (complaint.assigned_reviewer_id == actor.pk or actor.has_role(Role.SUPERVISOR)):
+    if not (complaint.assigned_reviewer_id == actor.pk or is_supervisor(actor)):
         raise PermissionDenied(_("只有本案主审或督导可以结束调查。"))
     locked = _transition(
         complaint,
@@ -789,7 +790,7 @@ def can_reveal_identity(user: User, complaint: Complaint) -> bool:
     """Supervisors, and the reviewer assigned to this case."""
     if not user.has_perm("complaints.reveal_identity"):
         return False
-    return user.has_role(Role.SUPERVISOR) or user.is_superuser or complaint.assigned_reviewer_id == user.pk
+    return is_supervisor(user) or complaint.assigned_reviewer_id == user.pk
 
 
 @transaction.atomic

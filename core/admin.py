@@ -1,10 +1,27 @@
 from django.contrib import admin
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from . import access
 from .models import AccessLog, Deadline, DeadlinePolicy, Holiday, Notification, OutboxEvent, WebhookDelivery
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class PolicyAdmin(admin.ModelAdmin):
+    """An admin whose rows are those the access policy lets the user see (``core.access``), and
+    where someone else's object is a 404 on every page (change, history, delete, custom views),
+    as in the API and the HTML pages — not the stock redirect that says it does not exist."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if access.is_registered(self.model):
+            queryset = access.visible(request.user, queryset)
+        return queryset
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+class ReadOnlyAdmin(PolicyAdmin):
     """Records written only by services (logs, deadlines, deliveries): nobody adds, edits or deletes
     them here, superusers included."""
 

@@ -1,4 +1,4 @@
-"""The client's address behind the reverse proxy that production runs in front of gunicorn."""
+"""Request plumbing: the client's address behind the reverse proxy, and no caching of signed-in pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class ProxiedClientAddressMiddleware:
@@ -31,3 +32,20 @@ class ProxiedClientAddressMiddleware:
                 else:
                     request.META["REMOTE_ADDR"] = candidate
         return self.get_response(request)
+
+
+class SignedInPagesNotStoredMiddleware:
+    """Nothing shown to a signed-in person is kept by a browser or a proxy cache: case content must
+    not outlive the session on a shared computer (the back button after sign-out shows nothing).
+    One rule for every page, the portal included, instead of a ``never_cache`` on each view;
+    responses that already say ``no-store`` are left as they are."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
+        return response

@@ -7,11 +7,9 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("调查与评估")
 
     def ready(self) -> None:
-        from complaints.selectors import register_case_staff_check
+        from .selectors import access_register
 
-        from .services import reviewers_of
-
-        register_case_staff_check(lambda user, complaint: user.pk in reviewers_of(complaint))
+        access_register()
 
         from listeners.holds import register_hold_end
 

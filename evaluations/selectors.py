@@ -11,8 +11,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Role
+from accounts.policy import is_review_staff as is_review_staff
+from accounts.policy import is_reviewer, is_supervisor
 from complaints.models import Complaint, ComplaintState
+from complaints.selectors import complaint_list_for
+from core import access
 from core.models import Deadline, DeadlineKind
 
 from .models import (
@@ -40,11 +43,6 @@ QUEUE_STATES = [
 INVESTIGATING = (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION)
 STAGE_DEADLINES = [DeadlineKind.INVESTIGATION, DeadlineKind.DECISION]
 IDENTITY_FIELDS = ("real_name", "id_number", "phone")
-
-
-def is_review_staff(user: User) -> bool:
-    """Reviewers and supervisors: the people the review workspace is for."""
-    return user.is_authenticated and (user.has_role(Role.REVIEWER) or user.has_role(Role.SUPERVISOR))
 
 
 def _count(qs: QuerySet) -> Coalesce:
@@ -103,7 +101,7 @@ def review_queue_for(user: User, *, everyone: bool = False) -> QuerySet[Complain
         )
         .order_by("-crisis", "-priority", "deadline_due", "submitted_at")
     )
-    if not (everyone and user.has_role(Role.SUPERVISOR)):
+    if not (everyone and is_supervisor(user)):
         qs = qs.filter(Q(assigned_reviewer=user) | Q(i_am_added=True))
     return qs
 
@@ -187,9 +185,63 @@ def tasks_to_verify_for(user: User) -> QuerySet[ListenerTask]:
         .select_related("listener", "decision__complaint")
         .order_by("submitted_at", "id")
     )
-    if user.has_role(Role.SUPERVISOR):
+    if is_supervisor(user):
         return qs
     return qs.filter(
         Q(decision__complaint__assigned_reviewer=user)
         | Q(Exists(ReviewerAssignment.objects.filter(complaint=OuterRef("decision__complaint"), reviewer=user)))
     )
+
+
+# --- the access policy for the professional group's records ---------------------------------------
+
+
+def _on_visible_case(path: str):
+    """A rule for rows that belong to one complaint: visible with that complaint."""
+
+    def visible(user: User, qs: QuerySet) -> QuerySet:
+        if is_supervisor(user):
+            return qs
+        return qs.filter(**{f"{path}__in": complaint_list_for(user).values("pk")})
+
+    return visible
+
+
+def evaluations_visible(user: User, qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    """Supervisors see every evaluation. A reviewer on the case sees their own, and the others'
+    only once their own is submitted (so nobody scores anchored on a colleague's grade)."""
+    qs = _on_visible_case("complaint")(user, qs)
+    if is_supervisor(user):
+        return qs
+    own_submitted = Evaluation.objects.filter(
+        complaint=OuterRef("complaint"), reviewer=user, is_final=False, submitted_at__isnull=False
+    )
+    return qs.filter(Q(reviewer=user, is_final=False) | Q(Exists(own_submitted)))
+
+
+def listener_tasks_visible(user: User, qs: QuerySet[ListenerTask]) -> QuerySet[ListenerTask]:
+    """Supervisors see all tasks; reviewers those of the cases they are on; a listener their own."""
+    if is_supervisor(user):
+        return qs
+    condition = Q(pk__in=[])
+    if is_reviewer(user):
+        condition |= Q(decision__complaint__in=complaint_list_for(user).values("pk"))
+    condition |= Q(listener__user=user)
+    return qs.filter(condition)
+
+
+def access_register() -> None:
+    """Register the group's records with the access policy, and who else is on a case."""
+    from complaints.selectors import register_case_member
+
+    from .models import Appeal
+
+    register_case_member(
+        lambda user: Exists(ReviewerAssignment.objects.filter(complaint=OuterRef("pk"), reviewer=user))
+    )
+    register_case_member(lambda user: Exists(Appeal.objects.filter(decision__complaint=OuterRef("pk"), reviewer=user)))
+    for model in (Decision, ContactRecord, InformationRequest, ListenerStatement, ReviewerAssignment):
+        access.register(model, visible=_on_visible_case("complaint"))
+    access.register(Appeal, visible=_on_visible_case("decision__complaint"))
+    access.register(Evaluation, visible=evaluations_visible)
+    access.register(ListenerTask, visible=listener_tasks_visible)

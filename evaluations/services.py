@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
+from accounts.policy import is_supervisor
 from accounts.roles import Role
 from complaints.models import Complaint, ComplaintState
 from complaints.selectors import complaint_get_for_update
@@ -92,14 +93,14 @@ def is_lead(user: User, complaint: Complaint) -> bool:
 
 
 def _require_case_reviewer(user: User, complaint: Complaint) -> None:
-    if user.pk not in reviewers_of(complaint) and not user.has_role(Role.SUPERVISOR):
+    if user.pk not in reviewers_of(complaint) and not is_supervisor(user):
         raise PermissionDenied(_("您不是本案的评估人。"))
 
 
 @transaction.atomic
 def reviewer_assign(*, complaint: Complaint, reviewer: User, actor: User) -> ReviewerAssignment:
     """Add a reviewer to the case. Refused, with the reason, when they have a conflict of interest."""
-    if not (actor.has_role(Role.SUPERVISOR) or is_lead(actor, complaint)):
+    if not (is_supervisor(actor) or is_lead(actor, complaint)):
         raise PermissionDenied(_("只有督导或本案主审可以增加评估人。"))
     if not reviewer.has_role(Role.REVIEWER):
         raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
@@ -430,7 +431,7 @@ def evaluations_visible_to(user: User, complaint: Complaint) -> list[Evaluation]
     evaluations = list(
         Evaluation.objects.filter(complaint=complaint).select_related("reviewer", "proposed_grade").order_by("id")
     )
-    if user.has_role(Role.SUPERVISOR):
+    if is_supervisor(user):
         return evaluations
     own = next((e for e in evaluations if e.reviewer_id == user.pk and not e.is_final), None)
     if own is not None and own.submitted:
@@ -524,7 +525,7 @@ def decision_draft(
 ) -> Decision:
     """Write or rewrite the decision. Measures and remedies default to the grade's; changing them needs a reason."""
     locked = complaint_get_for_update(complaint.pk)
-    if not (is_lead(actor, locked) or actor.has_role(Role.SUPERVISOR)):
+    if not (is_lead(actor, locked) or is_supervisor(actor)):
         raise PermissionDenied(_("只有本案主审或督导可以起草处理决定。"))
     _require_evaluating(locked)
     final = _final_evaluation(locked)
@@ -570,7 +571,7 @@ def decision_draft(
 def decision_submit(*, decision: Decision, actor: User) -> Decision:
     """Send for a supervisor's approval when the grade or a money remedy requires it; else confirm."""
     locked = Decision.objects.select_for_update().select_related("grade", "complaint").get(pk=decision.pk)
-    if not (is_lead(actor, locked.complaint) or actor.has_role(Role.SUPERVISOR)):
+    if not (is_lead(actor, locked.complaint) or is_supervisor(actor)):
         raise PermissionDenied(_("只有本案主审或督导可以提交处理决定。"))
     if locked.state != DecisionState.DRAFT:
         raise ComplaintConflict(_("决定已经提交过了。"))
@@ -726,7 +727,7 @@ def decision_notify(*, decision: Decision, actor: User) -> Decision:
         .get(pk=decision.pk)
     )
     complaint = locked.complaint
-    if not (is_lead(actor, complaint) or actor.has_role(Role.SUPERVISOR)):
+    if not (is_lead(actor, complaint) or is_supervisor(actor)):
         raise PermissionDenied(_("只有本案主审或督导可以送达处理决定。"))
     if not can_proceed(locked.notify):
         raise ComplaintConflict(_("处理决定须先获批准（或确认）才能送达。"))
@@ -837,7 +838,7 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
     locked = ListenerTask.objects.select_for_update(of=("self",)).select_related("decision__complaint").get(pk=task.pk)
     # A task from another source (an ethics case) is verified by supervisors.
     complaint = locked.decision.complaint if locked.decision is not None else None
-    if not (actor.has_role(Role.SUPERVISOR) or (complaint is not None and actor.pk in reviewers_of(complaint))):
+    if not (is_supervisor(actor) or (complaint is not None and actor.pk in reviewers_of(complaint))):
         raise PermissionDenied(_("只有本案评估人或督导可以核实任务。"))
     if locked.state != TaskState.SUBMITTED:
         raise ComplaintConflict(_("这个任务还没有提交，或已核实。"))
@@ -933,7 +934,7 @@ def appeal_assign(*, appeal: Appeal, actor: User, reviewer: User) -> Appeal:
     """A supervisor takes the appeal with a reviewer who had no part in the original evaluation."""
     locked = Appeal.objects.select_for_update().select_related("decision__complaint").get(pk=appeal.pk)
     complaint = locked.decision.complaint
-    if not actor.has_role(Role.SUPERVISOR):
+    if not is_supervisor(actor):
         raise PermissionDenied(_("只有督导可以安排复核。"))
     if locked.state != AppealState.SUBMITTED:
         raise ComplaintConflict(_("这份申诉已安排或已处理。"))

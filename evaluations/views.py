@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from accounts.policy import is_supervisor
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
 from complaints.models import Complaint, ComplaintState, Demand
@@ -34,6 +35,7 @@ from complaints.services import (
     can_reveal_identity,
     complaint_begin_evaluation,
 )
+from core import access
 from core.downloads import private_download
 
 from .forms import (
@@ -141,14 +143,11 @@ def _require_review_staff(request: AuthedHttpRequest) -> None:
 def _case(request: AuthedHttpRequest, reference: str) -> Complaint:
     """The case, for its reviewers and for supervisors. Others get a 404: not theirs to know of."""
     _require_review_staff(request)
-    complaint = get_object_or_404(review_case_queryset(), reference=reference)
-    if not (request.user.has_role(Role.SUPERVISOR) or request.user.pk in reviewers_of(complaint)):
-        raise Http404
-    return complaint
+    return access.get_visible_or_404(request.user, review_case_queryset(), reference=reference)
 
 
 def _is_supervisor(request: AuthedHttpRequest) -> bool:
-    return request.user.has_role(Role.SUPERVISOR)
+    return is_supervisor(request.user)
 
 
 def _may_lead(request: AuthedHttpRequest, complaint: Complaint) -> bool:
@@ -740,9 +739,7 @@ def contact_file(request: AuthedHttpRequest, pk: int) -> FileResponse:
     user = request.user
     if record is None or not record.file:
         raise Http404
-    if not (
-        user.has_role(Role.SUPERVISOR) or (user.has_role(Role.REVIEWER) and user.pk in reviewers_of(record.complaint))
-    ):
+    if not (is_supervisor(user) or (user.has_role(Role.REVIEWER) and user.pk in reviewers_of(record.complaint))):
         raise Http404
     return private_download(record.file, filename=record.file_name or "attachment", content_type=record.file_type)
 
@@ -754,16 +751,6 @@ def task_evidence(request: AuthedHttpRequest, pk: int) -> FileResponse:
     task = ListenerTask.objects.select_related("listener", "decision__complaint").filter(pk=pk).first()
     if task is None or not task.evidence:
         raise Http404
-    user = request.user
-    allowed = (
-        user.pk == task.listener.user_id
-        or user.has_role(Role.SUPERVISOR)
-        or (
-            user.has_role(Role.REVIEWER)
-            and task.decision is not None
-            and user.pk in reviewers_of(task.decision.complaint)
-        )
-    )
-    if not allowed:
+    if not access.can_view(request.user, task):
         raise Http404
     return private_download(task.evidence, filename=task.evidence_name or "evidence", content_type=task.evidence_type)

@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.policy import is_supervisor
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
 from complaints.models import Attachment, Category, Complaint, ComplaintState
@@ -204,7 +205,7 @@ def open_appeals_for(user: User) -> QuerySet[Appeal]:
         )
         .order_by("created_at", "id")
     )
-    if user.has_role(Role.SUPERVISOR):
+    if is_supervisor(user):
         return qs
     return qs.filter(reviewer=user, state=AppealState.REVIEWING)
 
@@ -443,7 +444,7 @@ def approval_cards(decisions: Iterable[Decision], bound: dict[int, SendBackForm]
 
 
 def _require_supervisor(user: User) -> None:
-    if not user.has_role(Role.SUPERVISOR):
+    if not is_supervisor(user):
         raise PermissionDenied(_("只有督导可以使用这个页面。"))
 
 
@@ -529,7 +530,7 @@ class AppealRow:
 def appeal_rows(
     user: User, appeals: QuerySet[Appeal], bound: dict[int, AppealAssignForm], choices: list[tuple[int, str]]
 ) -> list[AppealRow]:
-    supervisor = user.has_role(Role.SUPERVISOR)
+    supervisor = is_supervisor(user)
     rows = []
     for appeal in appeals:
         complaint = appeal.decision.complaint
@@ -562,15 +563,15 @@ def appellant_label(appeal: Appeal) -> str:
 
 
 def _require_appeal_staff(user: User) -> None:
-    if not (user.has_role(Role.SUPERVISOR) or user.has_role(Role.REVIEWER)):
+    if not (is_supervisor(user) or user.has_role(Role.REVIEWER)):
         raise PermissionDenied(_("只有督导和专业组成员可以使用这个页面。"))
 
 
 def _render_appeals(request: AuthedHttpRequest, bound: dict[int, AppealAssignForm] | None = None) -> HttpResponse:
     user = request.user
-    choices = reviewer_choices() if user.has_role(Role.SUPERVISOR) else []
+    choices = reviewer_choices() if is_supervisor(user) else []
     rows = appeal_rows(user, open_appeals_for(user), bound or {}, choices)
-    return render(request, "review/appeals.html", {"rows": rows, "is_supervisor": user.has_role(Role.SUPERVISOR)})
+    return render(request, "review/appeals.html", {"rows": rows, "is_supervisor": is_supervisor(user)})
 
 
 @never_cache
@@ -678,7 +679,7 @@ def archive_download(request: AuthedHttpRequest, reference: str) -> HttpResponse
         reference=reference,
     )
     user = request.user
-    if not (user.has_role(Role.SUPERVISOR) or (complaint.assigned_reviewer_id == user.pk and user.is_case_staff)):
+    if not (is_supervisor(user) or (complaint.assigned_reviewer_id == user.pk and user.is_case_staff)):
         raise PermissionDenied(_("只有督导和本案主审可以导出归档材料。"))
     if complaint.state not in ARCHIVE_STATES:
         return HttpResponse(

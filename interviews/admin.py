@@ -27,7 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from accounts.policy import is_supervisor as _is_supervisor
 from accounts.roles import STAFF_ROLES, Role
+from core.admin import PolicyAdmin
 from core.audit import access_log_write
 from core.downloads import private_download
 from listeners.models import ListenerProfile, ListenerStatus
@@ -72,10 +74,6 @@ from .services import (
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-def _is_supervisor(user: User) -> bool:
-    return user.is_superuser or user.has_role(Role.SUPERVISOR)
 
 
 def _leads(user: User, interview: CompetencyInterview) -> bool:
@@ -328,7 +326,7 @@ ACTIONS_BY_NAME = {a[0]: a for a in STAFF_ACTIONS}
 
 
 @admin.register(CompetencyInterview)
-class CompetencyInterviewAdmin(admin.ModelAdmin):
+class CompetencyInterviewAdmin(PolicyAdmin):
     list_display = ["listener", "state", "slot_time", "main_interviewer", "total_score", "band", "created_at"]
     list_filter = ["state", "band"]
     search_fields = ["listener__code", "listener__display_name", "meeting_number"]
@@ -797,7 +795,7 @@ class InterviewSlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(InterviewPlanItem)
-class InterviewPlanItemAdmin(admin.ModelAdmin):
+class InterviewPlanItemAdmin(PolicyAdmin):
     list_display = ["interview", "kind", "state", "due_at", "verified_by"]
     list_filter = ["state", "kind"]
     # The evidence file is served only by the permission-checked view, never by its storage URL.

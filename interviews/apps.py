@@ -9,6 +9,8 @@ class InterviewsConfig(AppConfig):
     def ready(self) -> None:
         from listeners.holds import register_hold_end
 
+        from .selectors import access_register
         from .services import interview_hold_ended
 
         register_hold_end("interviews.competencyinterview", interview_hold_ended)
+        access_register()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import TYPE_CHECKING
 
+from django.db.models import Q, QuerySet
+
+from accounts.policy import is_reviewer, is_supervisor
+from complaints.selectors import complaint_list_for
+from core import access
 from listeners.holds import active_holds
 from listeners.models import HoldEnd, ListenerProfile, ListenerStatus
 
 from .models import Band, CompetencyInterview, InterviewPlanItem, InterviewSlot, InterviewState, ScoringItem
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def interview_get_for_update(pk: int) -> CompetencyInterview:
@@ -53,3 +61,27 @@ def last_failed_interview(listener: ListenerProfile) -> CompetencyInterview | No
         .order_by("-result_sent_at")
         .first()
     )
+
+
+# --- the access policy for interviews --------------------------------------------------------------
+
+
+def interviews_visible(user: User, qs: QuerySet[CompetencyInterview]) -> QuerySet[CompetencyInterview]:
+    """Supervisors see every interview. A reviewer sees those they sit on (main interviewer or
+    observer) and those opened by a case they are on. A listener sees their own."""
+    if is_supervisor(user):
+        return qs
+    condition = Q(listener__user=user)
+    if is_reviewer(user):
+        on_panel = CompetencyInterview.objects.filter(Q(main_interviewer=user) | Q(observers=user)).values("pk")
+        condition |= Q(pk__in=on_panel) | Q(complaint__in=complaint_list_for(user).values("pk"))
+    return qs.filter(condition)
+
+
+def plan_items_visible(user: User, qs: QuerySet[InterviewPlanItem]) -> QuerySet[InterviewPlanItem]:
+    return qs.filter(interview__in=interviews_visible(user, CompetencyInterview.objects.all()).values("pk"))
+
+
+def access_register() -> None:
+    access.register(CompetencyInterview, visible=interviews_visible)
+    access.register(InterviewPlanItem, visible=plan_items_visible)

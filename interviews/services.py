@@ -24,7 +24,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import STAFF_ROLES, Role
+from accounts.policy import is_supervisor as _is_supervisor
+from accounts.roles import Role
 from complaints.models import Complaint
 from complaints.services import reviewer_conflicts, safe_filename, validate_evidence_file
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
@@ -108,11 +109,7 @@ def _result_due(ended_at: datetime) -> datetime:
 
 
 def _is_staff(user: User) -> bool:
-    return user.is_superuser or any(user.has_role(r) for r in STAFF_ROLES)
-
-
-def _is_supervisor(user: User) -> bool:
-    return user.is_superuser or user.has_role(Role.SUPERVISOR)
+    return user.is_case_staff
 
 
 def _require_supervisor(user: User) -> None:

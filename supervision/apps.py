@@ -15,3 +15,7 @@ class SupervisionConfig(AppConfig):
 
         register_tasks_done_handler("supervision.ethicscase", ethics_case_tasks_done)
         register_hold_end("supervision.ethicscase", ethics_case_hold_ended)
+
+        from .selectors import access_register
+
+        access_register()

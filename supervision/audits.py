@@ -16,9 +16,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.policy import is_supervisor
 from listeners.models import ListenerProfile, ListenerStatus, ListeningSession
 
-from .models import AUDIT_SCORE_FIELDS, EthicsCase, EthicsSource, QualityAudit, _is_supervisor
+from .models import AUDIT_SCORE_FIELDS, EthicsCase, EthicsSource, QualityAudit
 from .services import SupervisionConflict, ethics_case_open
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def audits_for_reviewer(user: User):
 
 
 def _require_supervisor(actor: User) -> None:
-    if not _is_supervisor(None, actor):
+    if not is_supervisor(actor):
         raise PermissionDenied(_("只有督导可以进行抽检。"))
 
 

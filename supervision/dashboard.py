@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.roles import Role
+from accounts.policy import is_supervisor
 from accounts.typing import AuthedHttpRequest
 
 from .metrics import CACHE_SECONDS, Period, dashboard_metrics_cached
@@ -90,7 +90,7 @@ def period_from(request: AuthedHttpRequest) -> tuple[PeriodForm, Period]:
 
 def _require_supervisor(request: AuthedHttpRequest) -> None:
     """Supervisors, and superusers as on the other supervision pages (supervision/views.py)."""
-    if not (request.user.is_superuser or request.user.has_role(Role.SUPERVISOR)):
+    if not is_supervisor(request.user):
         raise PermissionDenied(_("只有督导可以使用这个页面。"))
 
 

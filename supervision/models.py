@@ -16,14 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from accounts.roles import Role
+from accounts.policy import is_supervisor
 from core.crypto import EncryptedTextField
 from evaluations.models import Grade, ListenerResponse, Measure
 from listeners.models import ListenerProfile, ListeningSession
 
 
 def _is_supervisor(instance, user) -> bool:
-    return user is not None and (user.is_superuser or user.has_role(Role.SUPERVISOR))
+    """The transitions' ``permission=``: accounts.policy decides who is a supervisor."""
+    return is_supervisor(user)
 
 
 # --- ethics cases --------------------------------------------------------------------------

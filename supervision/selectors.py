@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.policy import is_supervisor
+from core import access
 from listeners.models import ListeningSession
 
-from .models import AnomalyKind, EthicsCase
+from .models import AnomalyKind, ConfidentialityBreakReport, EthicsCase, ListenerReport, QualityAudit
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SESSION_LIMIT = 50
 
@@ -63,3 +70,22 @@ def ethics_case_sessions(case: EthicsCase) -> tuple[list[SessionRow], bool]:
         for order_no, started, minutes, channel, rating, party in rows[:SESSION_LIMIT]
     ]
     return shown, len(rows) > SESSION_LIMIT
+
+
+# --- the access policy for supervision records ------------------------------------------------------
+
+
+def ethics_cases_visible(user: User, qs: QuerySet[EthicsCase]) -> QuerySet[EthicsCase]:
+    """Supervisors see every ethics case; a listener sees their own (the portal shows its outcome)."""
+    return qs if is_supervisor(user) else qs.filter(listener__user=user)
+
+
+def supervisors_only(user: User, qs: QuerySet) -> QuerySet:
+    """Reports, confidentiality breaks and quality audits: supervisors only."""
+    return qs if is_supervisor(user) else qs.none()
+
+
+def access_register() -> None:
+    access.register(EthicsCase, visible=ethics_cases_visible)
+    for model in (ListenerReport, ConfidentialityBreakReport, QualityAudit):
+        access.register(model, visible=supervisors_only)

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from accounts.policy import is_supervisor
 from accounts.roles import Role
 from core.deadlines import deadline_meet, deadline_open
 from core.models import DeadlineKind
@@ -33,7 +34,6 @@ from .models import (
     EthicsSource,
     ListenerReport,
     ReportKind,
-    _is_supervisor,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def supervisors() -> models.QuerySet:
 
 
 def _require_supervisor(actor: User) -> None:
-    if not _is_supervisor(None, actor):
+    if not is_supervisor(actor):
         raise PermissionDenied(_("只有督导可以进行这个操作。"))
 
 
@@ -513,7 +513,7 @@ def confidentiality_report_record_outcome(
         errors["authority_name"] = [_("请写明报告的部门。")]
     if authority_notified and authority_notified_at is not None and authority_notified_at > timezone.now():
         errors["authority_notified_at"] = [_("报告时间不能晚于现在。")]
-    if authority_notified_by is not None and not _is_supervisor(None, authority_notified_by):
+    if authority_notified_by is not None and not is_supervisor(authority_notified_by):
         errors["authority_notified_by"] = [_("报告人须是督导。")]
     if errors:
         raise ValidationError(errors)

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,8 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from redis.exceptions import RedisError
 
 from accounts.models import User
+from accounts.policy import is_supervisor
 from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
+from core import access
 from core.audit import access_log_write
 from evaluations.measures import tasks_of
 from evaluations.models import Measure
@@ -53,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 
 def _require_supervisor(user: User) -> None:
-    if not (user.is_superuser or user.has_role(Role.SUPERVISOR)):
+    if not is_supervisor(user):
         raise PermissionDenied(_("只有督导可以使用这个页面。"))
 
 
@@ -108,8 +110,9 @@ def _render_break_detail(request: AuthedHttpRequest, report: ConfidentialityBrea
     )
 
 
-def _break_report(pk: int) -> ConfidentialityBreakReport:
-    return get_object_or_404(
+def _break_report(user: User, pk: int) -> ConfidentialityBreakReport:
+    return access.get_visible_or_404(
+        user,
         ConfidentialityBreakReport.objects.select_related(
             "listener", "reporter", "acknowledged_by", "authority_notified_by", "outcome_recorded_by"
         ),
@@ -122,7 +125,7 @@ def _break_report(pk: int) -> ConfidentialityBreakReport:
 @require_GET
 def confidentiality_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request.user)
-    return _render_break_detail(request, _break_report(pk))
+    return _render_break_detail(request, _break_report(request.user, pk))
 
 
 @never_cache
@@ -130,7 +133,7 @@ def confidentiality_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def confidentiality_acknowledge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request.user)
-    report = _break_report(pk)
+    report = _break_report(request.user, pk)
     try:
         services.confidentiality_report_acknowledge(report=report, actor=request.user)
     except SupervisionConflict as exc:
@@ -145,7 +148,7 @@ def confidentiality_acknowledge(request: AuthedHttpRequest, pk: int) -> HttpResp
 @require_POST
 def confidentiality_outcome(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request.user)
-    report = _break_report(pk)
+    report = _break_report(request.user, pk)
     form = OutcomeForm(request.POST)
     if form.is_valid():
         try:
@@ -240,8 +243,10 @@ def report_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "supervision/report_list.html", {"page": _page(request, qs)})
 
 
-def _report(pk: int) -> ListenerReport:
-    return get_object_or_404(ListenerReport.objects.select_related("listener", "reporter", "ethics_case"), pk=pk)
+def _report(user: User, pk: int) -> ListenerReport:
+    return access.get_visible_or_404(
+        user, ListenerReport.objects.select_related("listener", "reporter", "ethics_case"), pk=pk
+    )
 
 
 def _render_report(
@@ -278,7 +283,7 @@ def report_reveal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The reporter's name or contact, shown once for a stated reason written to the access log:
     people who report a listener often fear being known."""
     _require_supervisor(request.user)
-    report = _report(pk)
+    report = _report(request.user, pk)
     if report.anonymous and not report.contact:
         raise Http404
     form = RevealForm(request.POST)
@@ -300,7 +305,7 @@ def report_reveal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request.user)
-    return _render_report(request, _report(pk))
+    return _render_report(request, _report(request.user, pk))
 
 
 @never_cache
@@ -308,7 +313,7 @@ def report_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_open_case(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request.user)
-    report = _report(pk)
+    report = _report(request.user, pk)
     form = OpenCaseForm(request.POST)
     if not form.is_valid():
         return _render_report(request, report, form)
@@ -379,8 +384,10 @@ ETHICS_ACTIONS: dict[str, tuple[type[forms.Form], Callable[..., object]]] = {
 }
 
 
-def _ethics_case(pk: int) -> EthicsCase:
-    return get_object_or_404(EthicsCase.objects.select_related("listener", "grade", "anomaly_rule"), pk=pk)
+def _ethics_case(user: User, pk: int) -> EthicsCase:
+    return access.get_visible_or_404(
+        user, EthicsCase.objects.select_related("listener", "grade", "anomaly_rule"), pk=pk
+    )
 
 
 def _render_case(
@@ -421,7 +428,7 @@ def _render_case(
 @require_GET
 def ethics_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request.user)
-    return _render_case(request, _ethics_case(pk))
+    return _render_case(request, _ethics_case(request.user, pk))
 
 
 @never_cache
@@ -432,7 +439,7 @@ def ethics_action(request: AuthedHttpRequest, pk: int, action: str) -> HttpRespo
     if action not in ETHICS_ACTIONS:
         raise PermissionDenied
     form_class, service = ETHICS_ACTIONS[action]
-    case = _ethics_case(pk)
+    case = _ethics_case(request.user, pk)
     form = form_class(request.POST, prefix=action)
     if form.is_valid():
         try:
@@ -454,7 +461,7 @@ def ethics_action(request: AuthedHttpRequest, pk: int, action: str) -> HttpRespo
 def ethics_reveal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show the other party of the case once, for a stated reason written to the access log."""
     _require_supervisor(request.user)
-    case = _ethics_case(pk)
+    case = _ethics_case(request.user, pk)
     if case.user_id is None:
         raise Http404
     form = RevealForm(request.POST)

@@ -50,7 +50,7 @@ def test_a_reviewer_outside_the_panel_is_refused_and_nothing_is_logged(materials
     outsider = UserFactory(roles=["reviewer"])
     report, _cv = materials
 
-    assert signed_in_client(outsider).get(material_url(report)).status_code == 403
+    assert signed_in_client(outsider).get(material_url(report)).status_code == 404
     assert not AccessLog.objects.filter(action="download").exists()
 
 

@@ -126,4 +126,5 @@ def test_a_consultant_may_not_review(plan):
 
     client = signed_in_client(UserFactory(roles=["consultant"]))
 
-    assert client.get(reverse("admin:interviews_interviewplanitem_verify", args=[plan[0].pk])).status_code == 403
+    # Interviews are not a consultant's to see at all.
+    assert client.get(reverse("admin:interviews_interviewplanitem_verify", args=[plan[0].pk])).status_code == 404

@@ -423,5 +423,5 @@ def test_staff_who_verify_plans_download_the_evidence_from_the_admin_and_it_is_l
     assert AccessLog.objects.filter(actor=supervisor, object_id=str(item.pk), action="download").exists()
 
     consultant_client, _user = client_for("consultant")
-    assert consultant_client.get(staff_url).status_code == 403
+    assert consultant_client.get(staff_url).status_code == 404  # interviews are not a consultant's to see
     assert signed_in_client(interview.listener.user).get(staff_url).status_code == 302
