@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -84,9 +85,8 @@ def hold_end_for(measures: Iterable[str], status: str) -> HoldEnd:
 
 def interview_unfinished(listener_id: int, complaint_id: int | None) -> bool:
     """An interview a case asked for (by its complaint, or with none for an ethics case) is ahead."""
-    return CompetencyInterview.objects.filter(
-        listener_id=listener_id, complaint_id=complaint_id, state__in=UNFINISHED_INTERVIEW
-    ).exists()
+    of_case = Q(complaint_id=complaint_id) if complaint_id is not None else Q(complaint__isnull=True)
+    return CompetencyInterview.objects.filter(of_case, listener_id=listener_id, state__in=UNFINISHED_INTERVIEW).exists()
 
 
 def decision_hold_ended(decision: Decision) -> str | None:

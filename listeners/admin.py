@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext, gettext_lazy
 
-from core.admin import ReadOnlyAdmin
+from core.admin import PolicyAdmin, ReadOnlyAdmin
 
 from .holds import hold_lift, listener_set_status
 from .models import HoldEnd, ListenerHold, ListenerProfile, ListenerStatus, ListenerStatusChange, ListeningSession
@@ -67,7 +67,7 @@ class ListenerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListenerHold)
-class ListenerHoldAdmin(admin.ModelAdmin):
+class ListenerHoldAdmin(PolicyAdmin):
     """Supervisors place a manual hold here (it replaces the listener's previous manual one) and
     lift holds that end by hand; every other hold is placed and released by its case."""
 

@@ -14,7 +14,7 @@ Apps above this one say when their holds end by registering a check per source m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 # ``check(source) -> str | None``: the release reason once the source's hold has ended, else None.
-HoldEndCheck = Callable[[models.Model], "str | None"]
+HoldEndCheck = Callable[[Any], "str | None"]
 _END_CHECKS: dict[str, HoldEndCheck] = {}
 SETTLED_BY_CHECK = (HoldEnd.CASE_DONE, HoldEnd.PLAN_VERIFIED)
 
@@ -171,6 +171,8 @@ def holds_settle(*, listener: ListenerProfile, actor: User | None) -> list[Liste
     locked = _lock(listener)
     released: list[tuple[ListenerHold, str]] = []
     for hold in active_holds(locked).filter(ends__in=SETTLED_BY_CHECK, source_type__isnull=False):
+        if hold.source_type_id is None:
+            continue
         content_type = ContentType.objects.get_for_id(hold.source_type_id)
         check = _END_CHECKS.get(f"{content_type.app_label}.{content_type.model}")
         source = hold.source

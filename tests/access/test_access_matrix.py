@@ -201,6 +201,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], fr
     "listeners.listenerprofile": (STAFF, STAFF, only(SUP), NOBODY),
     "listeners.listeningsession": (STAFF, STAFF, NOBODY, NOBODY),
     "listeners.listenerstatuschange": (STAFF, STAFF, NOBODY, NOBODY),
+    "listeners.listenerhold": (STAFF, STAFF, only(SUP), NOBODY),
     "complaints.complaint": (STAFF, only(CON, REV_A, SUP), only(CON, SUP), NOBODY),
     "complaints.replytemplate": (only(CON, SUP), only(CON, SUP), only(CON, SUP), NOBODY),
     "complaints.crisisterm": (only(SUP), only(SUP), only(SUP), NOBODY),
