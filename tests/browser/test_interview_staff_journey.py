@@ -27,7 +27,7 @@ def test_the_main_interviewer_records_scores_and_sends_a_passing_result(page, se
     reviewer = UserFactory(roles=["reviewer"], email="chen@hearken.cn", display_name="面试官陈")
     observer = UserFactory(roles=["reviewer"])
     device = TOTPDeviceFactory(user=reviewer)
-    listener = ListenerProfileFactory(status=ListenerStatus.SUSPENDED)
+    listener = ListenerProfileFactory(status=ListenerStatus.ACTIVE)
     interview = interview_request(listener=listener, reason="处理决定要求进行胜任力考核面试。", actor=supervisor)
     # Booked four days ago for a slot three days later: the interview took place yesterday.
     with time_machine.travel(timezone.now() - timedelta(days=4)):
