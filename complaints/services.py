@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 from accounts.roles import Role
 from core.audit import access_log_write
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
+from core.downloads import EVIDENCE_EXTENSIONS
 from core.models import DeadlineKind
 from core.notifications import notify
 from core.validators import normalize_id_number, normalize_phone, validate_id_number, validate_mobile_phone
@@ -51,22 +52,7 @@ if TYPE_CHECKING:
 
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_EVIDENCE_TYPES = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/heic": "heic",
-    "application/pdf": "pdf",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/x-m4a": "m4a",
-    "audio/x-wav": "wav",
-    "audio/wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/amr": "amr",
-    "audio/aac": "aac",
-}
+ALLOWED_EVIDENCE_TYPES = EVIDENCE_EXTENSIONS.keys()
 REVEALABLE_FIELDS = ("real_name", "id_number", "phone")
 CONFLICT_MESSAGE = gettext_lazy("这个案件刚被其他人修改过。请刷新页面查看最新情况后再操作。")
 

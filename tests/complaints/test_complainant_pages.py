@@ -87,6 +87,18 @@ def test_the_complainant_adds_information_and_a_file(complaint, owner):
     assert complaint.attachments.count() == 2
 
 
+def test_evidence_downloads_with_the_extension_of_what_its_bytes_are(complaint, owner):
+    owner.post(
+        f"/complaints/{complaint.reference}/add-info/", {"text": "", "evidence": [SimpleUploadedFile("poly.html", PNG)]}
+    )
+    attachment = complaint.attachments.get(original_name="poly.html")
+
+    response = owner.get(f"/complaints/attachments/{attachment.public_id}/")
+
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'attachment; filename="poly.png"'
+
+
 def test_the_complainant_withdraws_after_confirming(complaint, owner):
     unconfirmed = owner.post(f"/complaints/{complaint.reference}/withdraw/", {"reason": "想通了"})
     confirmed = owner.post(f"/complaints/{complaint.reference}/withdraw/", {"reason": "想通了", "confirm": "on"})
