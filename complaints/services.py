@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 
     from accounts.models import User
 
-MAX_ATTACHMENTS = 5
+MAX_ATTACHMENTS = 5  # files in one submission: the complaint, or one addition of information
+MAX_CASE_ATTACHMENTS = 10  # files a case keeps in all
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_EVIDENCE_TYPES = EVIDENCE_EXTENSIONS.keys()
 REVEALABLE_FIELDS = ("real_name", "id_number", "phone")
@@ -659,8 +660,7 @@ def complaint_add_info(
     files = list(files)
     if not text.strip() and not files:
         raise ValidationError({"text": [_("请填写补充内容或选择文件。")]})
-    if locked.attachments.count() + len(files) > MAX_ATTACHMENTS * 2:
-        raise ValidationError({"files": [_("这个案件的证据文件已达上限。")]})
+    _check_addition_limits(locked, len(files))
     mimes = _evidence_types(files)
     for upload, mime in zip(files, mimes, strict=True):
         _store_attachment(locked, upload, mime, uploaded_by=actor)
@@ -669,6 +669,24 @@ def complaint_add_info(
     names = "、".join(safe_filename(f.name or "") for f in files)
     note = text.strip() + (("\n" + _("附件：%(names)s") % {"names": names}) if names else "")
     return _event(locked, TimelineEvent.Kind.INFO_ADDED, actor=actor, note=note, visible=True)
+
+
+def _check_addition_limits(complaint: Complaint, count: int) -> None:
+    """At most MAX_ATTACHMENTS files per addition and MAX_CASE_ATTACHMENTS per case, checked before
+    anything is stored."""
+    if count > MAX_ATTACHMENTS:
+        message = _("一次最多补充 %(max)s 个文件，您选了 %(count)s 个。请重新选择不超过 %(max)s 个文件，分几次提交。")
+        raise ValidationError({"files": [message % {"max": MAX_ATTACHMENTS, "count": count}]})
+    stored = complaint.attachments.count()
+    if stored + count > MAX_CASE_ATTACHMENTS:
+        left = max(MAX_CASE_ATTACHMENTS - stored, 0)
+        if left:
+            message = _(
+                "每个案件最多保存 %(max)s 个证据文件，这个案件已有 %(stored)s 个，还能再补充 %(left)s 个。请重新选择。"
+            )
+        else:
+            message = _("每个案件最多保存 %(max)s 个证据文件，这个案件已经满了，不能再补充文件；文字说明仍可提交。")
+        raise ValidationError({"files": [message % {"max": MAX_CASE_ATTACHMENTS, "stored": stored, "left": left}]})
 
 
 def reviewer_conflicts(reviewer: User, complaint: Complaint) -> list[str]:
