@@ -97,6 +97,52 @@ def test_the_app_role_cannot_rewrite_history_or_the_schema(as_app_role, statemen
     ) == history
 
 
+def ignore_every_pgtrigger(conn) -> None:
+    """What pgtrigger.ignore() does, for every pgtrigger trigger: any role may set it."""
+    names = [row[0] for row in conn.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'pgtrigger_%'")]
+    conn.execute("SELECT set_config('pgtrigger.ignore', %s, false)", ["{" + ",".join(names) + "}"])
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE complaints_timelineevent SET note = 'rewritten'",
+        "UPDATE complaints_timelineevent SET note = '', kind = 'note'",
+        "UPDATE complaints_timelineevent SET created_at = now() - interval '1 year'",
+        "DELETE FROM complaints_timelineevent",
+        "UPDATE core_accesslog SET reason = 'rewritten'",
+        "DELETE FROM core_accesslog",
+    ],
+)
+def test_setting_pgtrigger_ignore_does_not_let_the_app_role_rewrite_history(as_app_role, statement):
+    complaint = file_complaint()
+    AccessLog.objects.create(
+        actor=complaint.complainant, object_type="complaint", object_id=str(complaint.pk), field="-", reason="test"
+    )
+    history = (
+        list(TimelineEvent.objects.values_list("pk", "kind", "note", "created_at")),
+        list(AccessLog.objects.values_list("pk", "reason")),
+    )
+    ignore_every_pgtrigger(as_app_role)
+
+    assert refused(as_app_role, statement)
+    assert (
+        list(TimelineEvent.objects.values_list("pk", "kind", "note", "created_at")),
+        list(AccessLog.objects.values_list("pk", "reason")),
+    ) == history
+
+
+def test_the_app_role_may_only_blank_timeline_notes_as_retention_does(as_app_role):
+    complaint = file_complaint()
+    before = list(TimelineEvent.objects.filter(complaint=complaint).values_list("pk", "kind", "created_at"))
+    ignore_every_pgtrigger(as_app_role)  # retention lifts the pgtrigger trigger with pgtrigger.ignore()
+
+    as_app_role.execute("UPDATE complaints_timelineevent SET note = '' WHERE complaint_id = %s", [complaint.pk])
+
+    assert set(TimelineEvent.objects.filter(complaint=complaint).values_list("note", flat=True)) == {""}
+    assert list(TimelineEvent.objects.filter(complaint=complaint).values_list("pk", "kind", "created_at")) == before
+
+
 def test_tables_created_by_a_later_migration_are_granted_by_default(app_role, as_app_role):
     with connection.cursor() as cursor:  # as the owner, as a migration would
         cursor.execute("CREATE TABLE later_migration_table (id serial PRIMARY KEY, note text)")

@@ -27,6 +27,15 @@ def test_the_known_append_only_tables_are_found():
 
 
 @pytest.mark.parametrize("table", append_only_tables())
+def test_every_append_only_table_has_the_triggers_no_setting_lifts(db, table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgenabled = 'O'", [table])
+        names = {row[0] for row in cursor.fetchall()}
+
+    assert {"hearken_refuse_truncate", "hearken_refuse_rewrite"} <= names
+
+
+@pytest.mark.parametrize("table", append_only_tables())
 def test_truncate_is_refused(db, table):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {table} CASCADE")
