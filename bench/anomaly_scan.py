@@ -162,6 +162,7 @@ def _sessions(n: int, listeners: int, users: int, rng: random.Random):
 def load(conn, *, sessions: int, listeners: int, users: int) -> None:
     started = time.monotonic()
     now = datetime.now(UTC)
+    conn.execute("SET LOCAL hearken.allow_truncate = 'on'")  # the event table is append-only
     conn.execute(
         "TRUNCATE supervision_ethicscaseevent, supervision_listenerreport, supervision_ethicscase, "
         "listeners_listeningsession, listeners_listenerprofile, accounts_user RESTART IDENTITY CASCADE"
@@ -205,6 +206,7 @@ def prepare(args: argparse.Namespace) -> None:
         if _loaded(conn) != wanted:
             conn.commit()
             load(conn, sessions=args.sessions, listeners=args.listeners, users=args.users)
+        conn.execute("SET LOCAL hearken.allow_truncate = 'on'")  # the event table is append-only
         conn.execute(
             "TRUNCATE supervision_ethicscaseevent, supervision_anomalyfinding, supervision_listenerreport, "
             "supervision_ethicscase CASCADE"

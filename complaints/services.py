@@ -24,6 +24,7 @@ from accounts.policy import is_supervisor
 from accounts.roles import Role
 from core.audit import access_log_write
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
+from core.downloads import EVIDENCE_EXTENSIONS
 from core.models import DeadlineKind
 from core.notifications import notify
 from core.validators import normalize_id_number, normalize_phone, validate_id_number, validate_mobile_phone
@@ -50,24 +51,10 @@ if TYPE_CHECKING:
 
     from accounts.models import User
 
-MAX_ATTACHMENTS = 5
+MAX_ATTACHMENTS = 5  # files in one submission: the complaint, or one addition of information
+MAX_CASE_ATTACHMENTS = 10  # files a case keeps in all
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_EVIDENCE_TYPES = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/heic": "heic",
-    "application/pdf": "pdf",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/x-m4a": "m4a",
-    "audio/x-wav": "wav",
-    "audio/wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/amr": "amr",
-    "audio/aac": "aac",
-}
+ALLOWED_EVIDENCE_TYPES = EVIDENCE_EXTENSIONS.keys()
 REVEALABLE_FIELDS = ("real_name", "id_number", "phone")
 CONFLICT_MESSAGE = gettext_lazy("这个案件刚被其他人修改过。请刷新页面查看最新情况后再操作。")
 
@@ -674,8 +661,7 @@ def complaint_add_info(
     files = list(files)
     if not text.strip() and not files:
         raise ValidationError({"text": [_("请填写补充内容或选择文件。")]})
-    if locked.attachments.count() + len(files) > MAX_ATTACHMENTS * 2:
-        raise ValidationError({"files": [_("这个案件的证据文件已达上限。")]})
+    _check_addition_limits(locked, len(files))
     mimes = _evidence_types(files)
     for upload, mime in zip(files, mimes, strict=True):
         _store_attachment(locked, upload, mime, uploaded_by=actor)
@@ -684,6 +670,24 @@ def complaint_add_info(
     names = "、".join(safe_filename(f.name or "") for f in files)
     note = text.strip() + (("\n" + _("附件：%(names)s") % {"names": names}) if names else "")
     return _event(locked, TimelineEvent.Kind.INFO_ADDED, actor=actor, note=note, visible=True)
+
+
+def _check_addition_limits(complaint: Complaint, count: int) -> None:
+    """At most MAX_ATTACHMENTS files per addition and MAX_CASE_ATTACHMENTS per case, checked before
+    anything is stored."""
+    if count > MAX_ATTACHMENTS:
+        message = _("一次最多补充 %(max)s 个文件，您选了 %(count)s 个。请重新选择不超过 %(max)s 个文件，分几次提交。")
+        raise ValidationError({"files": [message % {"max": MAX_ATTACHMENTS, "count": count}]})
+    stored = complaint.attachments.count()
+    if stored + count > MAX_CASE_ATTACHMENTS:
+        left = max(MAX_CASE_ATTACHMENTS - stored, 0)
+        if left:
+            message = _(
+                "每个案件最多保存 %(max)s 个证据文件，这个案件已有 %(stored)s 个，还能再补充 %(left)s 个。请重新选择。"
+            )
+        else:
+            message = _("每个案件最多保存 %(max)s 个证据文件，这个案件已经满了，不能再补充文件；文字说明仍可提交。")
+        raise ValidationError({"files": [message % {"max": MAX_CASE_ATTACHMENTS, "stored": stored, "left": left}]})
 
 
 def reviewer_conflicts(reviewer: User, complaint: Complaint) -> list[str]:

@@ -141,7 +141,12 @@ def complaint_submitted(request: AuthedHttpRequest, reference: str) -> HttpRespo
 @never_cache
 @login_required
 def complaint_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse:
-    complaint = _own_complaint(request, reference)
+    return _detail_page(request, _own_complaint(request, reference))
+
+
+def _detail_page(
+    request: AuthedHttpRequest, complaint: Complaint, *, add_info_form: AddInfoForm | None = None, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "complaints/detail.html",
@@ -155,9 +160,10 @@ def complaint_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse
             "can_survey": complaint.state in (ComplaintState.CLOSED, ComplaintState.ARCHIVED)
             and complaint.merged_into_id is None
             and complaint.satisfaction_at is None,
-            "add_info_form": AddInfoForm(),
+            "add_info_form": add_info_form or AddInfoForm(),
             "hotline": HOTLINE,
         },
+        status=status,
     )
 
 
@@ -165,27 +171,26 @@ def complaint_detail(request: AuthedHttpRequest, reference: str) -> HttpResponse
 @login_required
 @require_POST
 def complaint_add_info_view(request: AuthedHttpRequest, reference: str) -> HttpResponse:
+    """A refused addition (too many files, a file that is not evidence) shows the page again with
+    the reason next to the field and the text as typed; nothing is stored from it."""
     complaint = _own_complaint(request, reference)
     form = AddInfoForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            complaint_add_info(
-                complaint=complaint,
-                actor=request.user,
-                text=form.cleaned_data["text"],
-                files=form.cleaned_data["evidence"],
-            )
-        except ValidationError as exc:
-            for msg in exc.messages:
-                messages.error(request, msg)
-        except ComplaintConflict as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("补充信息已提交，处理人员会看到。"))
-    else:
-        for field_errors in form.errors.values():
-            for text in field_errors:
-                messages.error(request, str(text))
+    if not form.is_valid():
+        return _detail_page(request, complaint, add_info_form=form, status=400)
+    try:
+        complaint_add_info(
+            complaint=complaint,
+            actor=request.user,
+            text=form.cleaned_data["text"],
+            files=form.cleaned_data["evidence"],
+        )
+    except ValidationError as exc:
+        _errors_onto_form(form, exc)
+        return _detail_page(request, complaint, add_info_form=form, status=400)
+    except ComplaintConflict as exc:
+        messages.error(request, str(exc))
+        return redirect("complaints:detail", reference=reference)
+    messages.success(request, _("补充信息已提交，处理人员会看到。"))
     return redirect("complaints:detail", reference=reference)
 
 

@@ -49,3 +49,30 @@ class SignedInPagesNotStoredMiddleware:
         if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
+
+
+class ApiOptionsMiddleware:
+    """``OPTIONS`` on an API view says which methods the URL takes (200, ``Allow``, empty body), to
+    anyone, as Django's own views do, and nothing more: DRF would otherwise check who is asking
+    first and describe the serializers, which fails on views with more than one serializer or an
+    HTML renderer. Staff who have not passed the second factor are still stopped before this."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        from rest_framework.views import APIView
+
+        view_class = getattr(view_func, "cls", None)
+        if request.method != "OPTIONS" or not (isinstance(view_class, type) and issubclass(view_class, APIView)):
+            return None
+        allowed = [m.upper() for m in view_class.http_method_names if hasattr(view_class, m)]
+        if "GET" in allowed and "HEAD" not in allowed:  # as View.setup() answers HEAD with get()
+            allowed.append("HEAD")
+        response = HttpResponse(status=200)
+        response["Allow"] = ", ".join(allowed)
+        response["Content-Length"] = "0"
+        return response

@@ -61,6 +61,13 @@ class ImportResult:
 
 UNKNOWN_LISTENER = gettext_lazy("没有编号为 %(code)s 的倾听师。")
 DUPLICATE_IN_FILE = gettext_lazy("订单号与第 %(row)s 行重复。")
+NOT_A_SINGLE_VALUE = gettext_lazy("应为单个值（文字或数字），不能是列表或对象。")
+
+
+def _form_value(value: Any) -> str:
+    """A cell as the form reads it: JSON numbers and text become text, so a bad type is a row
+    error and never an exception."""
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 def sessions_import(*, rows: Iterable[Mapping[str, Any]], first_row: int = 1) -> ImportResult:
@@ -73,8 +80,12 @@ def sessions_import(*, rows: Iterable[Mapping[str, Any]], first_row: int = 1) ->
     batch: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(rows, start=first_row):
-        form = SessionRowForm(data={k: ("" if v is None else v) for k, v in raw.items()})
         order_no = str(raw.get("order_no") or "").strip()
+        nested = [k for k, v in raw.items() if isinstance(v, list | dict)]
+        if nested:
+            result.errors.append(RowError(number, order_no, {k: [str(NOT_A_SINGLE_VALUE)] for k in nested}))
+            continue
+        form = SessionRowForm(data={k: _form_value(v) for k, v in raw.items()})
         if not form.is_valid():
             result.errors.append(RowError(number, order_no, {k: [str(m) for m in v] for k, v in form.errors.items()}))
             continue

@@ -37,6 +37,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_reference_data()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_may_truncate_append_only_tables():
+    """A transactional test ends with a flush, which TRUNCATEs every table; the append-only ones
+    refuse TRUNCATE unless their owner says so for that one transaction (core 0009_refuse_truncate)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        original(self, ["SET LOCAL hearken.allow_truncate = 'on'", *sql_list])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_after_flush(request):
     marker = request.node.get_closest_marker("django_db")

@@ -19,6 +19,7 @@ COMPOSE_BINARY = pathlib.Path(compose.__file__).parent / "docker-compose"
 
 REQUIRED_ENV = {
     "POSTGRES_PASSWORD": "compose-test-password",
+    "APP_DB_PASSWORD": "compose-test-app-password",
     "DJANGO_SECRET_KEY": "compose-test-secret-key",
     "FIELD_ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     "DJANGO_ALLOWED_HOSTS": "hearken.example",
@@ -73,7 +74,8 @@ def test_compose_services_shape(compose_env, tmp_path):
         service = services[name]
         environment = service["environment"]
         assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-        assert environment["DATABASE_URL"] == "postgres://hearken:compose-test-password@db:5432/hearken"
+        assert environment["DATABASE_URL"] == "postgres://hearken_app:compose-test-app-password@db:5432/hearken"
+        assert "APP_DB_PASSWORD" not in environment and "POSTGRES_PASSWORD" not in environment
         assert environment["REDIS_URL"] == "redis://redis:6379/0"
         assert environment["MEDIA_ROOT"] == "/app/media"
         assert any(volume["target"] == "/app/media" for volume in service["volumes"])
@@ -85,6 +87,30 @@ def test_compose_services_shape(compose_env, tmp_path):
     web_check = " ".join(services["web"]["healthcheck"]["test"])
     assert "/healthz" in web_check
     assert "urllib" in web_check
+
+
+def test_only_migrate_connects_as_the_owner_and_it_grants_the_app_role(compose_env, tmp_path):
+    result = run_compose(compose_env, "config", "--format", "json", tmp_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    migrate = services["migrate"]
+
+    assert migrate["environment"]["DATABASE_URL"] == "postgres://hearken:compose-test-password@db:5432/hearken"
+    assert migrate["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    script = " ".join(migrate["command"])
+    assert script.index("manage.py migrate") < script.index("manage.py grant_app_role hearken_app")
+    assert "--password-env APP_DB_PASSWORD" in script
+    for name in APP_SERVICES:
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert "hearken_app:" in services[name]["environment"]["DATABASE_URL"]
+    assert services["db"]["environment"]["POSTGRES_USER"] == "hearken"
+
+
+def test_missing_app_role_password_fails(compose_env, tmp_path):
+    del compose_env["APP_DB_PASSWORD"]
+    result = run_compose(compose_env, "config", "-q", tmp_dir=tmp_path)
+    assert result.returncode != 0
+    assert "APP_DB_PASSWORD" in result.stderr
 
 
 def test_compose_binary_rejects_invalid_file(compose_env, tmp_path):

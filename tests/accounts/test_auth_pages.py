@@ -75,6 +75,34 @@ def test_repeated_failures_lock_out_that_user_from_that_address_with_a_clear_mes
     assert not_locked.status_code == 302
 
 
+SPELLINGS = [" Ann@X.org", "ann@x.org ", "ANN@X.ORG", "aNn@x.OrG", "  ann@X.ORG  "]
+
+
+def test_every_spelling_of_an_email_counts_towards_one_lockout(make_user):
+    make_user("complainant", email="ann@x.org")
+    client = Client()
+    for spelling in SPELLINGS:  # five failures, each spelled differently
+        client.post("/accounts/login/", {"username": spelling, "password": "wrong-password"})
+
+    answers = [client.post("/accounts/login/", {"username": s, "password": PASSWORD}) for s in SPELLINGS]
+
+    assert [r.status_code for r in answers] == [429] * len(SPELLINGS)
+    assert "暂时锁定" in answers[0].content.decode()
+
+
+def test_a_lockout_by_email_leaves_the_same_email_from_another_address_alone(make_user):
+    make_user("complainant", email="ann@x.org")
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    for spelling in SPELLINGS:
+        client.post("/accounts/login/", {"username": spelling, "password": "wrong-password"})
+
+    elsewhere = Client(REMOTE_ADDR="198.51.100.20").post(
+        "/accounts/login/", {"username": "Ann@X.org", "password": PASSWORD}
+    )
+
+    assert elsewhere.status_code == 302
+
+
 def test_password_reset_reaches_an_imported_account_that_never_had_a_password(db):
     imported = User.objects.create_user(email="platform.user@example.cn")  # no password, as the import makes
     client = Client()

@@ -87,6 +87,61 @@ def test_the_complainant_adds_information_and_a_file(complaint, owner):
     assert complaint.attachments.count() == 2
 
 
+def pngs(count: int, name: str = "截图.png") -> list[SimpleUploadedFile]:
+    return [SimpleUploadedFile(name, PNG) for _ in range(count)]
+
+
+def add_info(owner, complaint, text: str, files: list):
+    return owner.post(f"/complaints/{complaint.reference}/add-info/", {"text": text, "evidence": files})
+
+
+def test_more_than_five_files_in_one_addition_are_refused_and_the_text_is_kept(complaint, owner):
+    response = add_info(owner, complaint, "第二段录音在这里", pngs(6))
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "一次最多补充 5 个文件，您选了 6 个" in page
+    assert "第二段录音在这里</textarea>" in page
+    assert complaint.attachments.count() == 1
+    assert not complaint.timeline.filter(kind="info_added").exists()
+
+
+def test_a_case_keeps_at_most_ten_files_and_says_how_many_are_left(complaint, owner):
+    assert add_info(owner, complaint, "", pngs(5)).status_code == 302  # 1 from the complaint + 5
+
+    over = add_info(owner, complaint, "还有这些截图", pngs(5))
+    fill = add_info(owner, complaint, "", pngs(4))
+    full = add_info(owner, complaint, "最后一张", pngs(1))
+    text_only = add_info(owner, complaint, "文字说明还可以补充", [])
+
+    assert over.status_code == 400
+    assert "这个案件已有 6 个，还能再补充 4 个" in over.content.decode()
+    assert "还有这些截图</textarea>" in over.content.decode()
+    assert fill.status_code == 302
+    assert full.status_code == 400
+    assert "这个案件已经满了" in full.content.decode()
+    assert text_only.status_code == 302
+    assert complaint.attachments.count() == 10
+
+
+def test_the_limit_messages_have_an_english_translation(complaint, owner):
+    owner.post("/i18n/setlang/", {"language": "en"})
+
+    response = add_info(owner, complaint, "", pngs(6))
+
+    assert "at most 5 files" in response.content.decode()
+
+
+def test_evidence_downloads_with_the_extension_of_what_its_bytes_are(complaint, owner):
+    add_info(owner, complaint, "", [SimpleUploadedFile("poly.html", PNG)])
+    attachment = complaint.attachments.get(original_name="poly.html")
+
+    response = owner.get(f"/complaints/attachments/{attachment.public_id}/")
+
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'attachment; filename="poly.png"'
+
+
 def test_the_complainant_withdraws_after_confirming(complaint, owner):
     unconfirmed = owner.post(f"/complaints/{complaint.reference}/withdraw/", {"reason": "想通了"})
     confirmed = owner.post(f"/complaints/{complaint.reference}/withdraw/", {"reason": "想通了", "confirm": "on"})

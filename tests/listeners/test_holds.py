@@ -165,7 +165,7 @@ def test_history_becomes_holds_without_changing_any_status(supervisor):
     before = dict(ListenerProfile.objects.values_list("pk", "status"))
     changes_before = ListenerStatusChange.objects.count()
 
-    migration = importlib.import_module("supervision.migrations.0011_listener_holds_from_history")
+    migration = importlib.import_module("supervision.migrations.0013_listener_holds_from_history")
     migration.build_holds(apps)
     for listener in ListenerProfile.objects.all():
         listener_recompute_status(listener=listener, reason="复算", actor=None)

@@ -136,6 +136,19 @@ def test_api_imports_rows_and_reports_errors_row_by_row(listener, platform_api):
     assert body["errors"][0]["order_no"] == "QS2026000002"
 
 
+def test_api_reports_a_list_or_object_where_a_value_belongs_as_that_row_s_error(listener, platform_api):
+    bad = {**row(2, "L0001"), "started_at": [None, None], "amount": {"yuan": 1}}
+    odd = {**row(3, "L0001"), "started_at": 1.5, "rating": True}
+
+    response = platform_api.post("/api/v1/sessions/", [row(1, "L0001"), bad, odd], format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["created"], body["failed"]) == (1, 2)
+    assert set(body["errors"][0]["errors"]) == {"started_at", "amount"}
+    assert "started_at" in body["errors"][1]["errors"]
+
+
 def test_api_refuses_a_body_that_is_not_a_list_with_a_clear_message(platform_api):
     response = platform_api.post("/api/v1/sessions/", {"order_no": "x"}, format="json")
 

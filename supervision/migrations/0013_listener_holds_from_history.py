@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
         ("listeners", "0003_listener_holds"),
         ("evaluations", "0008_statement_shared_content"),
         ("interviews", "0008_audit_trail"),
-        ("supervision", "0010_audit_trail"),
+        ("supervision", "0012_append_only_for_the_app_role"),
     ]
 
     operations = [
