@@ -140,13 +140,7 @@ def hold_release(
 ) -> list[ListenerHold]:
     """End ``source``'s active hold (an annulled decision, a supervisor lifting a manual hold), and
     recompute. Returns what was released; nothing when the source holds nothing."""
-    locked = _lock(listener)
-    released = list(active_holds(locked).filter(**_source_filter(source)))
-    for hold in released:
-        _release(hold, reason=reason, actor=actor)
-    if released:
-        listener_recompute_status(listener=listener, reason=reason, actor=actor, released=released[-1])
-    return released
+    return _release_and_recompute(listener, {**_source_filter(source)}, reason=reason, actor=actor)
 
 
 @transaction.atomic
@@ -155,8 +149,14 @@ def holds_release_ending(
 ) -> list[ListenerHold]:
     """End every active hold that ends this way (a passed interview ends the delistings of failed
     ones), and recompute."""
+    return _release_and_recompute(listener, {"ends": ends}, reason=reason, actor=actor)
+
+
+def _release_and_recompute(
+    listener: ListenerProfile, which: dict, *, reason: str, actor: User | None
+) -> list[ListenerHold]:
     locked = _lock(listener)
-    released = list(active_holds(locked).filter(ends=ends))
+    released = list(active_holds(locked).filter(**which))
     for hold in released:
         _release(hold, reason=reason, actor=actor)
     if released:
