@@ -404,7 +404,7 @@ def main() -> int:
                 raise RuntimeError(f"{path} answered {first.status_code} to {email}")
             size = len(first.content) // 1024
             if path == QUEUE_PATH:
-                from evaluations.views_supervision import QUEUE_PAGE_SIZE
+                from evaluations.views_approvals import QUEUE_PAGE_SIZE
 
                 cards = first.text.count(DECISION_CARD)
                 extra.append(

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.policy import is_review_staff as is_review_staff
 from accounts.policy import is_reviewer, is_supervisor
-from complaints.models import Complaint, ComplaintState
+from accounts.roles import Role
+from complaints.models import Attachment, Complaint, ComplaintState
 from complaints.selectors import complaint_list_for
 from core import access
 from core.models import Deadline, DeadlineKind
 
 from .models import (
+    Appeal,
+    AppealState,
     ContactRecord,
     Decision,
     DecisionState,
@@ -29,9 +33,6 @@ from .models import (
     ReviewerAssignment,
     TaskState,
 )
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 # The states in which a case is the professional group's daily work.
 QUEUE_STATES = [
@@ -193,6 +194,177 @@ def tasks_to_verify_for(user: User) -> QuerySet[ListenerTask]:
     )
 
 
+# --- supervisors' pages: the approval queue, appeals, the archive ---------------------------
+
+
+def _without_identity(path: str) -> list[str]:
+    return [f"{path}{name}" for name in IDENTITY_FIELDS]
+
+
+USER_NAME = ("display_name", "email")  # what str(user) needs
+
+
+def _user_fields(path: str) -> list[str]:
+    return [f"{path}__{name}" for name in USER_NAME]
+
+
+def pending_decisions() -> QuerySet[Decision]:
+    """Decisions waiting for a supervisor, oldest first, with everything the queue shows.
+
+    Only the columns the queue prints are read: the page renders many decisions at once.
+    """
+    return (
+        Decision.objects.filter(state=DecisionState.PENDING_APPROVAL)
+        .select_related(
+            "complaint__session",
+            "complaint__listener",
+            "complaint__assigned_reviewer",
+            "grade",
+            "decided_by",
+        )
+        .only(
+            *QUEUE_DECISION_FIELDS,
+            "complaint__reference",
+            "complaint__state",  # read by django-fsm's concurrency guard on every instance
+            "complaint__category",
+            "complaint__assigned_reviewer_id",
+            *_user_fields("complaint__assigned_reviewer"),
+            "complaint__session__order_no",
+            "complaint__session__channel",
+            "complaint__session__started_at",
+            "complaint__session__amount",
+            "complaint__listener__display_name",
+            "grade__level",
+            "grade__name",
+            "grade__requires_approval",
+            *_user_fields("decided_by"),
+        )
+        .prefetch_related(
+            Prefetch(
+                "complaint__reviewer_assignments",
+                queryset=ReviewerAssignment.objects.select_related("reviewer")
+                .only("complaint_id", "reviewer_id", "is_lead", *_user_fields("reviewer"))
+                .order_by("assigned_at", "id"),
+                to_attr="assignment_list",
+            ),
+            # Each reviewer's evaluation and the lead's final one (the decision's), in one query:
+            # joining the final evaluation into the main query makes it slow to plan.
+            Prefetch(
+                "complaint__evaluations",
+                queryset=Evaluation.objects.filter(submitted_at__isnull=False)
+                .select_related("proposed_grade", "reviewer")
+                .only(
+                    "complaint_id",
+                    "is_final",
+                    *QUEUE_EVALUATION_FIELDS,
+                    "proposed_grade__level",
+                    "proposed_grade__name",
+                    *_user_fields("reviewer"),
+                )
+                .order_by("submitted_at", "id"),
+                to_attr="submitted_evaluations",
+            ),
+            Prefetch(
+                "complaint__attachments",
+                queryset=Attachment.objects.only("complaint_id", "public_id", "original_name", "size").order_by(
+                    "created_at", "id"
+                ),
+                to_attr="attachment_list",
+            ),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+QUEUE_DECISION_FIELDS = (
+    "complaint_id",
+    "evaluation_id",
+    "grade_id",
+    "measures",
+    "remedies",
+    "refund_amount",
+    "compensation_amount",
+    "adjustment_reason",
+    "text_to_complainant",
+    "text_to_listener",
+    "state",  # read by django-fsm's concurrency guard on every instance
+    "decided_by_id",
+    "returned_reason",
+    "created_at",
+)
+QUEUE_EVALUATION_FIELDS = (
+    "reviewer_id",
+    "proposed_grade_id",
+    "facts",
+    "facts_rationale",
+    "evidence_cited",
+    "demand",
+    "demand_rationale",
+    "finding_competence_gap",
+    "finding_subjective_harm",
+    "finding_inducing_orders",
+    "finding_illegality",
+    "competence_rationale",
+    "awareness",
+    "reflection",
+    "awareness_rationale",
+    "outcome",
+    "outcome_rationale",
+    "disagreements",
+)
+
+
+def open_appeals_for(user: User) -> QuerySet[Appeal]:
+    """Supervisors see every appeal still open; a reviewer sees those assigned to them."""
+    qs = (
+        Appeal.objects.filter(state__in=[AppealState.SUBMITTED, AppealState.REVIEWING])
+        .select_related(
+            "decision__complaint__listener",
+            "decision__complaint__session",
+            "decision__grade",
+            "reviewer",
+            "supervisor",
+        )
+        .defer(*_without_identity("decision__complaint__"))
+        .prefetch_related(
+            Prefetch(
+                "decision__complaint__reviewer_assignments",
+                queryset=ReviewerAssignment.objects.select_related("reviewer").order_by("id"),
+            ),
+            Prefetch(
+                "decision__complaint__evaluations",
+                queryset=Evaluation.objects.select_related("reviewer").order_by("id"),
+            ),
+        )
+        .order_by("created_at", "id")
+    )
+    if is_supervisor(user):
+        return qs
+    return qs.filter(reviewer=user, state=AppealState.REVIEWING)
+
+
+def active_reviewers() -> QuerySet[User]:
+    """Those an appeal can be given to: active members of the professional group."""
+    return User.objects.filter(groups__name=Role.REVIEWER, is_active=True).order_by("display_name", "email")
+
+
+def appeals_for_resolution() -> QuerySet[Appeal]:
+    """Appeals with what the resolution page shows (the decision, its grade and evaluation); no identity."""
+    return Appeal.objects.select_related(
+        "decision__complaint__listener",
+        "decision__complaint__session",
+        "decision__grade",
+        "decision__evaluation__proposed_grade",
+        "reviewer",
+        "supervisor",
+    ).defer(*_without_identity("decision__complaint__"))
+
+
+def complaints_for_archive() -> QuerySet[Complaint]:
+    """Complaints with what the archive export reads alongside each one."""
+    return Complaint.objects.select_related("session", "listener", "consent_text", "assigned_reviewer", "merged_into")
+
+
 # --- the access policy for the professional group's records ---------------------------------------
 
 
@@ -233,8 +405,6 @@ def listener_tasks_visible(user: User, qs: QuerySet[ListenerTask]) -> QuerySet[L
 def access_register() -> None:
     """Register the group's records with the access policy, and who else is on a case."""
     from complaints.selectors import register_case_member
-
-    from .models import Appeal
 
     register_case_member(
         lambda user: Exists(ReviewerAssignment.objects.filter(complaint=OuterRef("pk"), reviewer=user))

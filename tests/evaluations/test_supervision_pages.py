@@ -9,7 +9,7 @@ from django.urls import resolve, reverse
 
 from complaints.models import Complaint, ComplaintState
 from core.models import AccessLog, Notification, OutboxEvent
-from evaluations import views_supervision
+from evaluations import views_appeals, views_approvals, views_archive
 from evaluations.models import Appeal, AppealState, Decision, DecisionState, Grade, ListenerTask, TaskState
 from evaluations.services import (
     appeal_assign,
@@ -121,9 +121,9 @@ def _section(html: str, marker: str) -> str:
 
 
 def test_the_review_prefix_reaches_the_supervision_pages():
-    assert resolve(APPROVALS).func is views_supervision.approval_queue
-    assert resolve(APPEALS).func is views_supervision.appeal_list
-    assert resolve("/review/TS-2026-000001/archive.html").func is views_supervision.archive_download
+    assert resolve(APPROVALS).func is views_approvals.approval_queue
+    assert resolve(APPEALS).func is views_appeals.appeal_list
+    assert resolve("/review/TS-2026-000001/archive.html").func is views_archive.archive_download
     assert reverse("review_supervision:approvals") == APPROVALS
 
 
@@ -276,7 +276,7 @@ def test_an_empty_queue_says_so(db, supervisor):
 
 
 def test_the_queue_pages_oldest_first_and_an_action_returns_to_the_same_page(db, supervisor, monkeypatch):
-    monkeypatch.setattr(views_supervision, "QUEUE_PAGE_SIZE", 2)
+    monkeypatch.setattr(views_approvals, "QUEUE_PAGE_SIZE", 2)
     references = [pending_decision()[0].reference for _ in range(3)]
     client = signed_in_client(supervisor)
 
@@ -372,7 +372,7 @@ def test_the_queue_costs_the_same_queries_for_2_and_20_pending_decisions(
     with django_assert_max_num_queries(20) as second:
         second_page = client.get(APPROVALS, {"page": 2})
     # The page size is a choice for reading, not for the database: all 20 on one page cost the same.
-    monkeypatch.setattr(views_supervision, "QUEUE_PAGE_SIZE", 50)
+    monkeypatch.setattr(views_approvals, "QUEUE_PAGE_SIZE", 50)
     with django_assert_max_num_queries(20) as all_at_once:
         everything = client.get(APPROVALS)
 
