@@ -243,12 +243,6 @@ def transition_view(
     else:
         form = action.form_class(initial=_transition_initial(request, complaint, name), **form_kwargs)
 
-    reply_templates = []
-    if name == "resolve_directly":
-        # Those for the case's category first; the consultant may still pick any.
-        reply_templates = sorted(
-            ReplyTemplate.objects.filter(active=True), key=lambda t: t.category != complaint.category
-        )
     return render(
         model_admin,
         request,
@@ -260,11 +254,16 @@ def transition_view(
             "original": complaint,
             "form": form,
             "media": model_admin.media + form.media,
-            "reply_templates": reply_templates,
+            "reply_templates": _reply_templates(complaint) if name == "resolve_directly" else [],
             "chosen_template": request.GET.get("template", ""),
             "recent_events": list(timeline_for(complaint, complainant_view=False))[-5:],
         },
     )
+
+
+def _reply_templates(complaint: Complaint) -> list[ReplyTemplate]:
+    """Those for the case's category first; the consultant may still pick any."""
+    return sorted(ReplyTemplate.objects.filter(active=True), key=lambda t: t.category != complaint.category)
 
 
 def _transition_initial(request: AuthedHttpRequest, complaint: Complaint, name: str) -> dict[str, Any]:
