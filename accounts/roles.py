@@ -1,5 +1,7 @@
 """The five roles of Hearken. Each is a Django group; a user may hold several."""
 
+from collections.abc import Iterable, Mapping
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,124 +21,69 @@ STAFF_ROLES = frozenset({Role.CONSULTANT, Role.REVIEWER, Role.SUPERVISOR})
 INTEGRATION_GROUP = "platform-integration"
 
 
-# What each role may do in the admin and API, as "app_label.codename". Names of higher
-# apps' permissions are plain strings here, so accounts never imports those apps.
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COMPLAINANT: [],
-    Role.LISTENER: [],
+# What each role may do in the admin and API, as "app_label.codename". Each app grants its own
+# permissions from its AppConfig.ready() through roles_register, so accounts never names a higher
+# app's permissions; accounts grants its own and core's (core sits below accounts and knows no roles).
+GROUP_NAMES: tuple[str, ...] = (*Role.values, INTEGRATION_GROUP)
+_GRANTS: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def roles_register(app_label: str, grants: Mapping[str, Iterable[str]]) -> None:
+    """Grant app ``app_label``'s permissions to roles; called from its AppConfig.ready().
+
+    Replaces what the app granted before, so calling it twice is harmless. A permission must be
+    the app's own ("<app_label>.<codename>"; accounts also grants core's), and a role one of
+    GROUP_NAMES: anything else is a mistake in the app and raises ValueError.
+    """
+    own = {app_label, "core"} if app_label == "accounts" else {app_label}
+    for role, perms in grants.items():
+        if role not in GROUP_NAMES:
+            raise ValueError(f"{app_label} grants permissions to an unknown role {role!r}")
+        strangers = [perm for perm in perms if perm.split(".")[0] not in own]
+        if strangers:
+            raise ValueError(f"{app_label} may grant only its own permissions, not {strangers}")
+    _GRANTS[app_label] = {str(role): frozenset(perms) for role, perms in grants.items()}
+
+
+def role_permissions() -> dict[str, frozenset[str]]:
+    """Every group and the permissions the apps grant it, gathered."""
+    gathered: dict[str, set[str]] = {name: set() for name in GROUP_NAMES}
+    for grants in _GRANTS.values():
+        for role, perms in grants.items():
+            gathered[role] |= perms
+    return {role: frozenset(perms) for role, perms in gathered.items()}
+
+
+# accounts' own grants and core's, registered by AccountsConfig.ready().
+ACCOUNTS_ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CONSULTANT: [
-        "core.view_deadline",
-        *[f"complaints.{p}" for p in ("view_complaint", "add_complaint", "change_complaint")],
-        *[f"complaints.{p}_complaint" for p in ("triage", "escalate", "close", "merge", "assign")],
-        "complaints.view_complaint",
-        "complaints.view_timelineevent",
-        "complaints.view_attachment",
-        "complaints.view_replytemplate",
-        "complaints.add_replytemplate",
-        "complaints.change_replytemplate",
         "accounts.view_user",
-        "listeners.view_listenerprofile",
-        "listeners.view_listeningsession",
-        "listeners.view_listenerstatuschange",
-        "listeners.view_listenerhold",
+        "core.view_deadline",
     ],
     Role.REVIEWER: [
-        *[
-            f"evaluations.{a}_{m}"
-            for a in ("view", "add", "change")
-            for m in ("evaluation", "contactrecord", "informationrequest", "decision")
-        ],
-        "evaluations.view_listenerstatement",
-        "evaluations.view_listenertask",
-        "evaluations.change_listenertask",
-        "evaluations.view_grade",
-        "evaluations.view_appeal",
-        "evaluations.change_appeal",
-        "interviews.view_competencyinterview",
-        "interviews.view_interviewslot",
-        "interviews.add_interviewslot",
-        "interviews.view_interviewmaterial",
-        "interviews.view_interviewscore",
-        "interviews.view_interviewplanitem",
-        "complaints.view_complaint",
-        "complaints.evaluate_complaint",
-        "complaints.decide_complaint",
-        "complaints.close_complaint",
-        "complaints.view_timelineevent",
-        "complaints.view_attachment",
-        "complaints.reveal_identity",
         "accounts.view_user",
-        "listeners.view_listenerprofile",
-        "listeners.view_listeningsession",
-        "listeners.view_listenerstatuschange",
-        "listeners.view_listenerhold",
     ],
     Role.SUPERVISOR: [
-        *[
-            f"evaluations.{a}_{m}"
-            for a in ("view", "add", "change")
-            for m in ("evaluation", "contactrecord", "informationrequest", "decision")
-        ],
-        "evaluations.view_listenerstatement",
-        "evaluations.view_listenertask",
-        "evaluations.change_listenertask",
-        "evaluations.view_grade",
-        "evaluations.view_appeal",
-        "evaluations.change_appeal",
-        "interviews.view_competencyinterview",
-        "evaluations.approve_decision",
-        *[f"supervision.{a}_anomalyrule" for a in ("view", "add", "change")],
-        "supervision.view_ethicscase",
-        "supervision.view_ethicscaseevent",
-        "supervision.view_listenerreport",
-        "supervision.view_qualityaudit",
-        "supervision.change_qualityaudit",
-        "evaluations.change_grade",
-        "evaluations.add_grade",
-        "evaluations.view_reviewerassignment",
-        "evaluations.add_reviewerassignment",
-        "interviews.add_competencyinterview",
-        "interviews.change_competencyinterview",
-        *[f"interviews.{a}_interviewslot" for a in ("view", "add", "change")],
-        "interviews.view_interviewmaterial",
-        "interviews.view_interviewscore",
-        *[f"interviews.{a}_interviewplanitem" for a in ("view", "change")],
-        *[f"interviews.{a}_{m}" for a in ("view", "change") for m in ("scoringarea", "scoringitem")],
-        *[f"complaints.{p}" for p in ("view_complaint", "add_complaint", "change_complaint")],
-        *[f"complaints.{p}_complaint" for p in ("triage", "escalate", "close", "merge", "assign")],
-        "complaints.evaluate_complaint",
-        "complaints.decide_complaint",
-        "complaints.view_all_complaints",
-        "complaints.reveal_identity",
-        "complaints.view_timelineevent",
-        "complaints.view_attachment",
-        *[f"complaints.{a}_{m}" for a in ("view", "add", "change") for m in ("replytemplate", "crisisterm")],
-        "complaints.view_consenttext",
-        "complaints.add_consenttext",
-        "core.view_accesslog",
-        "core.view_deadlinepolicy",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_user",
+        "core.add_holiday",
         "core.change_deadlinepolicy",
-        *[f"core.{a}_holiday" for a in ("view", "add", "change", "delete")],
+        "core.change_holiday",
+        "core.delete_holiday",
+        "core.view_accesslog",
         "core.view_deadline",
+        "core.view_deadlinepolicy",
+        "core.view_holiday",
         "core.view_notification",
         "core.view_outboxevent",
         "core.view_webhookdelivery",
-        "accounts.view_user",
-        "accounts.add_user",
-        "accounts.change_user",
-        "listeners.view_listenerprofile",
-        "listeners.add_listenerprofile",
-        "listeners.change_listenerprofile",
-        "listeners.view_listeningsession",
-        "listeners.view_listenerstatuschange",
-        *[f"listeners.{a}_listenerhold" for a in ("view", "add", "change")],
     ],
-    INTEGRATION_GROUP: ["listeners.import_listeningsession"],
 }
 
 
 def roles_sync(apps=None) -> None:
-    """Create the role groups and give them exactly ROLE_PERMISSIONS. Idempotent.
+    """Create the role groups and give them exactly what the apps grant (role_permissions()). Idempotent.
 
     Data migrations call it with their historical ``apps`` (each app's latest data
     migration, so its permissions exist by then); ``manage.py sync_roles`` calls it live.
@@ -154,10 +101,10 @@ def roles_sync(apps=None) -> None:
             app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in role_permissions().items():
         group, _ = Group.objects.get_or_create(name=role)
         wanted = []
-        for perm in perms:
+        for perm in sorted(perms):
             app_label, codename = perm.split(".")
             found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
             if found is not None:

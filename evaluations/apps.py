@@ -1,12 +1,65 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role, roles_register
+
+# What each role may do with this app's records; roles_sync gives the groups these.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.REVIEWER: [
+        "evaluations.add_contactrecord",
+        "evaluations.add_decision",
+        "evaluations.add_evaluation",
+        "evaluations.add_informationrequest",
+        "evaluations.change_appeal",
+        "evaluations.change_contactrecord",
+        "evaluations.change_decision",
+        "evaluations.change_evaluation",
+        "evaluations.change_informationrequest",
+        "evaluations.change_listenertask",
+        "evaluations.view_appeal",
+        "evaluations.view_contactrecord",
+        "evaluations.view_decision",
+        "evaluations.view_evaluation",
+        "evaluations.view_grade",
+        "evaluations.view_informationrequest",
+        "evaluations.view_listenerstatement",
+        "evaluations.view_listenertask",
+    ],
+    Role.SUPERVISOR: [
+        "evaluations.add_contactrecord",
+        "evaluations.add_decision",
+        "evaluations.add_evaluation",
+        "evaluations.add_grade",
+        "evaluations.add_informationrequest",
+        "evaluations.add_reviewerassignment",
+        "evaluations.approve_decision",
+        "evaluations.change_appeal",
+        "evaluations.change_contactrecord",
+        "evaluations.change_decision",
+        "evaluations.change_evaluation",
+        "evaluations.change_grade",
+        "evaluations.change_informationrequest",
+        "evaluations.change_listenertask",
+        "evaluations.view_appeal",
+        "evaluations.view_contactrecord",
+        "evaluations.view_decision",
+        "evaluations.view_evaluation",
+        "evaluations.view_grade",
+        "evaluations.view_informationrequest",
+        "evaluations.view_listenerstatement",
+        "evaluations.view_listenertask",
+        "evaluations.view_reviewerassignment",
+    ],
+}
+
 
 class EvaluationsConfig(AppConfig):
     name = "evaluations"
     verbose_name = _("调查与评估")
 
     def ready(self) -> None:
+        roles_register(self.label, ROLE_PERMISSIONS)
+
         from .selectors import access_register
 
         access_register()

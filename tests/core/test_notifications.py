@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.utils import timezone
 
-from accounts.roles import ROLE_PERMISSIONS
+from accounts.roles import role_permissions
 from core import tasks
 from core.models import Notification
 from core.notifications import notifications_requeue_stale, notify
@@ -180,7 +180,7 @@ def test_complaint_emails_carry_no_identity_data(db, django_capture_on_commit_ca
 
 
 def test_every_role_permission_named_in_code_exists(db):
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in role_permissions().items():
         for perm in perms:
             app_label, codename = perm.split(".")
             assert Permission.objects.filter(content_type__app_label=app_label, codename=codename).exists(), (
