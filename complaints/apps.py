@@ -55,6 +55,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Free text written by or about the parties: retention blanks it once a case is due.
+RETENTION_FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "Complaint": ("content", "demands_other", "resolution", "rejection_reason", "satisfaction_comment"),
+    "ConflictDeclaration": ("reason",),
+}
+
 
 class ComplaintsConfig(AppConfig):
     name = "complaints"
@@ -62,6 +68,11 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self) -> None:
         roles_register(self.label, ROLE_PERMISSIONS)
+
+        from core.retention import free_text_register
+
+        for model_name, fields in RETENTION_FREE_TEXT.items():
+            free_text_register(self.get_model(model_name), fields)
 
         from core.deadlines import register_breach_handler
 

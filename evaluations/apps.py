@@ -52,6 +52,40 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# Free text written by or about the parties: retention blanks it once a case is due. (Listener
+# tasks are kept on purpose: they are the listener's own record of the measures carried out.)
+RETENTION_FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "ContactRecord": (
+        "summary",
+        "expectations",
+        "conflict_points",
+        "evidence_notes",
+        "confirmed_demands",
+        "listener_account",
+        "listener_understanding",
+        "listener_view_of_demands",
+    ),
+    "InformationRequest": ("question", "answer"),
+    "ListenerStatement": ("body", "shared_content", "shared_demands_other"),
+    "Evaluation": (
+        "facts_rationale",
+        "evidence_cited",
+        "demand_rationale",
+        "competence_rationale",
+        "awareness_rationale",
+        "outcome_rationale",
+        "disagreements",
+    ),
+    "Decision": (
+        "adjustment_reason",
+        "text_to_complainant",
+        "text_to_listener",
+        "listener_response_reason",
+        "returned_reason",
+    ),
+    "Appeal": ("reason", "outcome_note"),
+}
+
 
 class EvaluationsConfig(AppConfig):
     name = "evaluations"
@@ -59,6 +93,11 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self) -> None:
         roles_register(self.label, ROLE_PERMISSIONS)
+
+        from core.retention import free_text_register
+
+        for model_name, fields in RETENTION_FREE_TEXT.items():
+            free_text_register(self.get_model(model_name), fields)
 
         from .selectors import access_register
 

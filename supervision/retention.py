@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Attachment, Complaint, ComplaintState, ConflictDeclaration, TimelineEvent
 from core.models import Notification
+from core.retention import free_text_fields
 from evaluations.models import (
     Appeal,
     ContactRecord,
@@ -52,42 +53,6 @@ DEFAULT_RETENTION_YEARS = 3
 BATCH_SIZE = 500
 IDENTITY_FIELDS = ("real_name", "id_number", "phone")
 TIMELINE_TRIGGER = "complaints.TimelineEvent:timeline_append_only"
-
-# Free text per model: a filled field becomes the placeholder, an empty one stays empty (so a
-# reader can still tell "nothing was written" from "something was removed").
-FREE_TEXT: dict[type, tuple[str, ...]] = {
-    Complaint: ("content", "demands_other", "resolution", "rejection_reason", "satisfaction_comment"),
-    ContactRecord: (
-        "summary",
-        "expectations",
-        "conflict_points",
-        "evidence_notes",
-        "confirmed_demands",
-        "listener_account",
-        "listener_understanding",
-        "listener_view_of_demands",
-    ),
-    InformationRequest: ("question", "answer"),
-    ListenerStatement: ("body", "shared_content", "shared_demands_other"),
-    Evaluation: (
-        "facts_rationale",
-        "evidence_cited",
-        "demand_rationale",
-        "competence_rationale",
-        "awareness_rationale",
-        "outcome_rationale",
-        "disagreements",
-    ),
-    Decision: (
-        "adjustment_reason",
-        "text_to_complainant",
-        "text_to_listener",
-        "listener_response_reason",
-        "returned_reason",
-    ),
-    Appeal: ("reason", "outcome_note"),
-    ConflictDeclaration: ("reason",),
-}
 
 # Notification links that name a case: by reference (the complainant's pages, the review page) or
 # by id (the listener's portal page, the admin page). See complaints.services.*_link.
@@ -158,6 +123,8 @@ class _Capture(Func):
 
 
 def _masked(*names: str) -> dict[str, Case]:
+    """Free text (each app declares its own, core.retention): a filled field becomes the placeholder,
+    an empty one stays empty, so a reader can still tell "nothing was written" from "something was removed"."""
     return {name: Case(When(**{name: ""}, then=Value("")), default=Value(PLACEHOLDER)) for name in names}
 
 
@@ -206,23 +173,27 @@ def _anonymize_batch(ids: list[int], references: list[str], counts: dict[str, in
     updated = {
         "complaints": targets["complaints"].update(
             **dict.fromkeys(IDENTITY_FIELDS, PLACEHOLDER),
-            **_masked(*FREE_TEXT[Complaint]),
+            **_masked(*free_text_fields(Complaint)),
             consent_ip=None,
             updated_at=now,
             version=F("version") + 1,
         ),
         "attachments": targets["attachments"].update(file="", original_name="", sha256=""),
         "contact_records": targets["contact_records"].update(
-            **_masked(*FREE_TEXT[ContactRecord]), file="", file_name="", file_type=""
+            **_masked(*free_text_fields(ContactRecord)), file="", file_name="", file_type=""
         ),
-        "information_requests": targets["information_requests"].update(**_masked(*FREE_TEXT[InformationRequest])),
+        "information_requests": targets["information_requests"].update(
+            **_masked(*free_text_fields(InformationRequest))
+        ),
         "listener_statements": targets["listener_statements"].update(
-            **_masked(*FREE_TEXT[ListenerStatement]), updated_at=now
+            **_masked(*free_text_fields(ListenerStatement)), updated_at=now
         ),
-        "evaluations": targets["evaluations"].update(**_masked(*FREE_TEXT[Evaluation]), updated_at=now),
-        "decisions": targets["decisions"].update(**_masked(*FREE_TEXT[Decision])),
-        "appeals": targets["appeals"].update(**_masked(*FREE_TEXT[Appeal])),
-        "conflict_declarations": targets["conflict_declarations"].update(**_masked(*FREE_TEXT[ConflictDeclaration])),
+        "evaluations": targets["evaluations"].update(**_masked(*free_text_fields(Evaluation)), updated_at=now),
+        "decisions": targets["decisions"].update(**_masked(*free_text_fields(Decision))),
+        "appeals": targets["appeals"].update(**_masked(*free_text_fields(Appeal))),
+        "conflict_declarations": targets["conflict_declarations"].update(
+            **_masked(*free_text_fields(ConflictDeclaration))
+        ),
         "notifications": targets["notifications"].update(body=PLACEHOLDER, email_error=""),
     }
     # The timeline is append-only; this is the one place that lifts the trigger, for one statement
