@@ -208,6 +208,43 @@ def _user_fields(path: str) -> list[str]:
     return [f"{path}__{name}" for name in USER_NAME]
 
 
+def _queue_prefetches() -> list[Prefetch]:
+    """What each queued decision's card lists: its reviewers, their evaluations, the case's files."""
+    return [
+        Prefetch(
+            "complaint__reviewer_assignments",
+            queryset=ReviewerAssignment.objects.select_related("reviewer")
+            .only("complaint_id", "reviewer_id", "is_lead", *_user_fields("reviewer"))
+            .order_by("assigned_at", "id"),
+            to_attr="assignment_list",
+        ),
+        # Each reviewer's evaluation and the lead's final one (the decision's), in one query:
+        # joining the final evaluation into the main query makes it slow to plan.
+        Prefetch(
+            "complaint__evaluations",
+            queryset=Evaluation.objects.filter(submitted_at__isnull=False)
+            .select_related("proposed_grade", "reviewer")
+            .only(
+                "complaint_id",
+                "is_final",
+                *QUEUE_EVALUATION_FIELDS,
+                "proposed_grade__level",
+                "proposed_grade__name",
+                *_user_fields("reviewer"),
+            )
+            .order_by("submitted_at", "id"),
+            to_attr="submitted_evaluations",
+        ),
+        Prefetch(
+            "complaint__attachments",
+            queryset=Attachment.objects.only("complaint_id", "public_id", "original_name", "size").order_by(
+                "created_at", "id"
+            ),
+            to_attr="attachment_list",
+        ),
+    ]
+
+
 def pending_decisions() -> QuerySet[Decision]:
     """Decisions waiting for a supervisor, oldest first, with everything the queue shows.
 
@@ -239,39 +276,7 @@ def pending_decisions() -> QuerySet[Decision]:
             "grade__requires_approval",
             *_user_fields("decided_by"),
         )
-        .prefetch_related(
-            Prefetch(
-                "complaint__reviewer_assignments",
-                queryset=ReviewerAssignment.objects.select_related("reviewer")
-                .only("complaint_id", "reviewer_id", "is_lead", *_user_fields("reviewer"))
-                .order_by("assigned_at", "id"),
-                to_attr="assignment_list",
-            ),
-            # Each reviewer's evaluation and the lead's final one (the decision's), in one query:
-            # joining the final evaluation into the main query makes it slow to plan.
-            Prefetch(
-                "complaint__evaluations",
-                queryset=Evaluation.objects.filter(submitted_at__isnull=False)
-                .select_related("proposed_grade", "reviewer")
-                .only(
-                    "complaint_id",
-                    "is_final",
-                    *QUEUE_EVALUATION_FIELDS,
-                    "proposed_grade__level",
-                    "proposed_grade__name",
-                    *_user_fields("reviewer"),
-                )
-                .order_by("submitted_at", "id"),
-                to_attr="submitted_evaluations",
-            ),
-            Prefetch(
-                "complaint__attachments",
-                queryset=Attachment.objects.only("complaint_id", "public_id", "original_name", "size").order_by(
-                    "created_at", "id"
-                ),
-                to_attr="attachment_list",
-            ),
-        )
+        .prefetch_related(*_queue_prefetches())
         .order_by("created_at", "id")
     )
 

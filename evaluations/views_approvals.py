@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from accounts.policy import is_supervisor
 from accounts.typing import AuthedHttpRequest
-from complaints.models import Category
+from complaints.models import Category, Complaint
 from complaints.services import ComplaintConflict
 from listeners.models import Channel
 
@@ -208,35 +208,49 @@ def _reviewer_line(name: str, is_lead: bool, evaluation: Evaluation | None, labe
     return f"{name}{role}：{labels.outcome.get(evaluation.outcome, '')}{proposal}"
 
 
+# Stands for an id while a URL is reversed once per page; no real id is this large.
+_PK_MARK = 2_147_483_647
+
+
+def _url_template(name: str, marker: Any) -> str:
+    """The URL named ``name`` with ``{}`` for its one argument: reversed once per page, not per card."""
+    return reverse(name, args=[marker]).replace(str(marker), "{}")
+
+
+def _reviewer_lines(complaint: Complaint, evaluations: list[Evaluation], labels: Labels) -> list[str]:
+    """The lead first, then the other reviewers, each with their own evaluation's proposal."""
+    lead = complaint.assigned_reviewer_id
+    by_reviewer = {e.reviewer_id: e for e in evaluations if not e.is_final}
+    lines = []
+    if lead:
+        lines.append(_reviewer_line(str(complaint.assigned_reviewer), True, by_reviewer.get(lead), labels))
+    for a in complaint.assignment_list:  # type: ignore[attr-defined]
+        if a.reviewer_id != lead:
+            lines.append(_reviewer_line(str(a.reviewer), a.is_lead, by_reviewer.get(a.reviewer_id), labels))
+    return lines
+
+
 def approval_cards(decisions: Iterable[Decision], bound: dict[int, SendBackForm]) -> list[ApprovalCard]:
     labels = page_labels()
-    base = reverse("review_supervision:approvals")
-    admin_base = reverse("admin:complaints_complaint_changelist")
-    blank = uuid.UUID(int=0)
-    attachment_url = reverse("complaints:attachment", args=[blank]).replace(str(blank), "{}")
+    admin_url = _url_template("admin:complaints_complaint_change", _PK_MARK)
+    approve_url = _url_template("review_supervision:approve", _PK_MARK)
+    send_back_url = _url_template("review_supervision:send_back", _PK_MARK)
+    attachment_url = _url_template("complaints:attachment", uuid.UUID(int=0))
     cards = []
     for decision in decisions:
         complaint = decision.complaint
         session = complaint.session
         evaluations = complaint.submitted_evaluations  # type: ignore[attr-defined]
         final = next(e for e in evaluations if e.pk == decision.evaluation_id)
-        lead = complaint.assigned_reviewer_id
-        by_reviewer = {e.reviewer_id: e for e in evaluations if not e.is_final}
-        reviewers = []
-        if lead:
-            reviewers.append(_reviewer_line(str(complaint.assigned_reviewer), True, by_reviewer.get(lead), labels))
-        for a in complaint.assignment_list:  # type: ignore[attr-defined]
-            if a.reviewer_id != lead:
-                reviewers.append(_reviewer_line(str(a.reviewer), a.is_lead, by_reviewer.get(a.reviewer_id), labels))
         proposed = final.proposed_grade
         grade = decision.grade
         cards.append(
             ApprovalCard(
                 pk=decision.pk,
                 reference=complaint.reference,
-                admin_url=f"{admin_base}{complaint.pk}/change/",
-                approve_url=f"{base}{decision.pk}/approve/",
-                send_back_url=f"{base}{decision.pk}/send-back/",
+                admin_url=admin_url.format(complaint.pk),
+                approve_url=approve_url.format(decision.pk),
+                send_back_url=send_back_url.format(decision.pk),
                 grade=labels.grade % {"level": grade.level, "name": grade.name},
                 reasons=approval_reasons(decision, labels),
                 drafted=labels.drafted % {"who": decision.decided_by, "at": _when(decision.created_at)},
@@ -265,7 +279,7 @@ def approval_cards(decisions: Iterable[Decision], bound: dict[int, SendBackForm]
                 + (labels.proposed % {"grade": proposed} if proposed is not None else ""),
                 outcome_rationale=final.outcome_rationale,
                 disagreements=final.disagreements,
-                reviewers=reviewers,
+                reviewers=_reviewer_lines(complaint, evaluations, labels),
                 text_to_complainant=decision.text_to_complainant,
                 text_to_listener=decision.text_to_listener,
                 attachments=[
