@@ -100,6 +100,7 @@ def transition_run(
     refused_message: StrOrPromise | None = None,
     condition_message: StrOrPromise | None = None,
     condition_error: Callable[[str], Exception] = ValidationError,
+    validate: Callable[[M], object] | None = None,
     before_save: Callable[[M], Iterable[str]] | None = None,
     meet: Iterable[str] = (),
     cancel: Iterable[str] | bool = (),
@@ -113,66 +114,70 @@ def transition_run(
     stored one, with the workflow's wrong-state error when the state does not allow the move,
     ``PermissionDenied`` when the transition's ``permission=`` or ``allowed`` says no, and
     ``condition_error`` when a ``conditions=`` check fails (after ``prepare`` is applied, so
-    a condition can read the fields the move sets). ``before_save`` may set more fields and
-    returns their names. ``effects`` runs in the transaction after the event row is written;
+    a condition can read the fields the move sets). ``validate`` then checks what the graph
+    cannot know (the input, a higher app's facts) and raises to refuse. ``before_save`` may set
+    more fields and returns their names. ``effects`` runs in the transaction after the event row is written;
     ``after_commit`` only once the transaction commits. The caller's ``obj`` is brought up to
     date with the saved fields, so a second move with it is not seen as stale.
+
+    Call it inside the service's ``transaction.atomic``: it opens no savepoint of its own, so a
+    refusal caught by a caller (a bulk action skipping one row) leaves the transaction usable,
+    and an error after the save rolls back with the service.
     """
-    with transaction.atomic(savepoint=False):
-        locked = workflow.locked(obj.pk)
-        versioned = workflow.has_field("version")
-        if versioned and expected_version is not None and locked.version != expected_version:  # type: ignore[attr-defined]
-            raise StaleVersion(workflow.stale_message)
-        for attr, value in (prepare or {}).items():
-            setattr(locked, attr, value)
-        method = getattr(locked, name)
-        meta = method._django_fsm
-        from_state = getattr(locked, workflow.state_field)
-        if not meta.has_transition(from_state):
-            raise workflow.refusal(locked, name, refused_message)
-        if not meta.has_transition_perm(locked, from_state, actor) or (
-            allowed is not None and not allowed(locked, actor)
-        ):
-            raise PermissionDenied(str(denied_message or NO_PERMISSION_MESSAGE))
-        if not can_proceed(method):
-            raise condition_error(str(condition_message or CONDITION_MESSAGE))
-        method()
-        fields = [workflow.state_field, *(prepare or {}).keys()]
-        if versioned:
-            locked.version += 1  # type: ignore[attr-defined]
-            fields.append("version")
-        if workflow.has_field("updated_at"):
-            fields.append("updated_at")
-        if before_save is not None:
-            fields += list(before_save(locked))
-        fields = list(dict.fromkeys(fields))
-        locked.save(update_fields=fields)
-        move = Move(
-            instance=locked,
-            name=name,
-            from_state=from_state,
-            to_state=getattr(locked, workflow.state_field),
-            actor=actor,
-            note=note,
-            fields=tuple(fields),
-            context=dict(context or {}),
-        )
-        if workflow.record is not None:
-            workflow.record(move)
-        meet = list(meet)
-        if meet:
-            deadline_meet(subject=locked, kinds=meet)
-        if cancel is True:
-            deadline_cancel(subject=locked)
-        elif cancel:
-            deadline_cancel(subject=locked, kinds=list(cancel))
-        if effects is not None:
-            effects(move)
-        if after_commit is not None:
-            transaction.on_commit(lambda: after_commit(move))
-        if obj is not locked:
-            _sync_caller_copy(obj, locked, fields)
-        return move
+    locked = workflow.locked(obj.pk)
+    versioned = workflow.has_field("version")
+    if versioned and expected_version is not None and locked.version != expected_version:  # type: ignore[attr-defined]
+        raise StaleVersion(workflow.stale_message)
+    for attr, value in (prepare or {}).items():
+        setattr(locked, attr, value)
+    method = getattr(locked, name)
+    meta = method._django_fsm
+    from_state = getattr(locked, workflow.state_field)
+    if not meta.has_transition(from_state):
+        raise workflow.refusal(locked, name, refused_message)
+    if not meta.has_transition_perm(locked, from_state, actor) or (allowed is not None and not allowed(locked, actor)):
+        raise PermissionDenied(str(denied_message or NO_PERMISSION_MESSAGE))
+    if not can_proceed(method):
+        raise condition_error(str(condition_message or CONDITION_MESSAGE))
+    if validate is not None:
+        validate(locked)
+    method()
+    fields = [workflow.state_field, *(prepare or {}).keys()]
+    if versioned:
+        locked.version += 1  # type: ignore[attr-defined]
+        fields.append("version")
+    if workflow.has_field("updated_at"):
+        fields.append("updated_at")
+    if before_save is not None:
+        fields += list(before_save(locked))
+    fields = list(dict.fromkeys(fields))
+    locked.save(update_fields=fields)
+    move = Move(
+        instance=locked,
+        name=name,
+        from_state=from_state,
+        to_state=getattr(locked, workflow.state_field),
+        actor=actor,
+        note=note,
+        fields=tuple(fields),
+        context=dict(context or {}),
+    )
+    if workflow.record is not None:
+        workflow.record(move)
+    meet = list(meet)
+    if meet:
+        deadline_meet(subject=locked, kinds=meet)
+    if cancel is True:
+        deadline_cancel(subject=locked)
+    elif cancel:
+        deadline_cancel(subject=locked, kinds=list(cancel))
+    if effects is not None:
+        effects(move)
+    if after_commit is not None:
+        transaction.on_commit(lambda: after_commit(move))
+    if obj is not locked:
+        _sync_caller_copy(obj, locked, fields)
+    return move
 
 
 def _sync_caller_copy(obj: models.Model, locked: models.Model, fields: Iterable[str]) -> None:
