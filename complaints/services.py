@@ -341,7 +341,9 @@ def _record(move: Move[Complaint]) -> None:
     )
 
 
-COMPLAINT_FLOW: Workflow[Complaint] = Workflow(model=Complaint, record=_record, lock=complaint_get_for_update)
+COMPLAINT_FLOW: Workflow[Complaint] = Workflow(
+    model=Complaint, record=_record, lock=complaint_get_for_update, sync_caller=True
+)
 
 
 def _transition(

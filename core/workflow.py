@@ -55,7 +55,8 @@ class Workflow(Generic[M]):
     the row with ``select_for_update`` (the model's manager by default); ``refusals`` gives a
     transition's message when the state does not allow it, ``wrong_state`` the exception
     raised then (``WrongState``; an app whose edges still expect a ValidationError may say so
-    until they learn the conflict family).
+    until they learn the conflict family). With ``sync_caller`` the caller's instance is brought
+    up to date with the saved fields, so a second move with it is not seen as stale.
     """
 
     model: type[M]
@@ -65,6 +66,7 @@ class Workflow(Generic[M]):
     stale_message: StrOrPromise = CHANGED_MESSAGE
     refusals: Mapping[str, StrOrPromise] = field(default_factory=dict)
     wrong_state: Callable[[str], Exception] = WrongState
+    sync_caller: bool = False
 
     def locked(self, pk: Any) -> M:
         if self.lock is not None:
@@ -89,10 +91,10 @@ class Workflow(Generic[M]):
 def transition_run(
     workflow: Workflow[M],
     obj: M,
-    name: str,
+    name: str | Callable[[M], str],
     *,
     actor: Any,
-    note: str = "",
+    note: StrOrPromise | Callable[[M], StrOrPromise] = "",
     expected_version: int | None = None,
     prepare: Mapping[str, Any] | None = None,
     allowed: Callable[[M, Any], bool] | None = None,
@@ -110,6 +112,9 @@ def transition_run(
 ) -> Move[M]:
     """Make transition ``name`` on ``obj``, atomically, or raise and change nothing.
 
+    ``name`` may be a function of the locked row choosing among transitions, and ``note`` (for
+    the event row) a function of the moved row.
+
     Refuses with ``StaleVersion`` when ``expected_version`` is given and differs from the
     stored one, with the workflow's wrong-state error when the state does not allow the move,
     ``PermissionDenied`` when the transition's ``permission=`` or ``allowed`` says no, and
@@ -117,8 +122,7 @@ def transition_run(
     a condition can read the fields the move sets). ``validate`` then checks what the graph
     cannot know (the input, a higher app's facts) and raises to refuse. ``before_save`` may set
     more fields and returns their names. ``effects`` runs in the transaction after the event row is written;
-    ``after_commit`` only once the transaction commits. The caller's ``obj`` is brought up to
-    date with the saved fields, so a second move with it is not seen as stale.
+    ``after_commit`` only once the transaction commits.
 
     Call it inside the service's ``transaction.atomic``: it opens no savepoint of its own, so a
     refusal caught by a caller (a bulk action skipping one row) leaves the transaction usable,
@@ -130,6 +134,8 @@ def transition_run(
         raise StaleVersion(workflow.stale_message)
     for attr, value in (prepare or {}).items():
         setattr(locked, attr, value)
+    if callable(name):
+        name = name(locked)
     method = getattr(locked, name)
     meta = method._django_fsm
     from_state = getattr(locked, workflow.state_field)
@@ -158,7 +164,7 @@ def transition_run(
         from_state=from_state,
         to_state=getattr(locked, workflow.state_field),
         actor=actor,
-        note=note,
+        note=str(note(locked) if callable(note) else note),
         fields=tuple(fields),
         context=dict(context or {}),
     )
@@ -175,7 +181,7 @@ def transition_run(
         effects(move)
     if after_commit is not None:
         transaction.on_commit(lambda: after_commit(move))
-    if obj is not locked:
+    if workflow.sync_caller and obj is not locked:
         _sync_caller_copy(obj, locked, fields)
     return move
 

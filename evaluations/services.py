@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed, has_transition_perm
 
 from accounts.policy import is_supervisor
 from accounts.roles import Role
@@ -37,8 +36,10 @@ from complaints.services import (
     validate_evidence_file,
 )
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_for
+from core.errors import WrongState
 from core.models import DeadlineKind
 from core.notifications import notify
+from core.workflow import Move, Workflow, transition_run
 from listeners.holds import hold_place, hold_release, holds_settle
 
 from .measures import (
@@ -509,6 +510,38 @@ def _validate_money(complaint: Complaint, remedies: list[str], refund, compensat
     return {"refund_amount": refund_amount, "compensation_amount": compensation_amount}
 
 
+def _decision_record(move: Move[Decision]) -> None:
+    """A decision's moves are written on its complaint's timeline (staff only)."""
+    if move.note:
+        complaint_record(complaint=move.instance.complaint, actor=move.actor, note=move.note, visible=False)
+
+
+def _decision_for_update(pk: int) -> Decision:
+    return (
+        Decision.objects.select_for_update(of=("self",))
+        .select_related("complaint__listener__user", "complaint__session", "grade")
+        .get(pk=pk)
+    )
+
+
+DECISION_FLOW: Workflow[Decision] = Workflow(
+    model=Decision,
+    record=_decision_record,
+    lock=_decision_for_update,
+    refusals={
+        "request_approval": gettext_lazy("决定已经提交过了。"),
+        "confirm": gettext_lazy("决定已经提交过了。"),
+        "approve": gettext_lazy("这个决定不在待批准状态。"),
+        "send_back": gettext_lazy("这个决定不在待批准状态。"),
+        "notify": gettext_lazy("处理决定须先获批准（或确认）才能送达。"),
+    },
+)
+
+
+def _leads_or_supervises(decision: Decision, user: User) -> bool:
+    return is_lead(user, decision.complaint) or is_supervisor(user)
+
+
 @transaction.atomic
 def decision_draft(
     *,
@@ -546,7 +579,7 @@ def decision_draft(
     money = _validate_money(locked, remedies, refund_amount, compensation_amount)
     decision = Decision.objects.select_for_update().filter(complaint=locked).first()
     if decision is not None and decision.state != DecisionState.DRAFT:
-        raise ComplaintConflict(_("决定已提交审批或已批准，不能再修改。"))
+        raise WrongState(_("决定已提交审批或已批准，不能再修改。"))
     values = {
         "evaluation": final,
         "grade": grade,
@@ -570,48 +603,49 @@ def decision_draft(
 @transaction.atomic
 def decision_submit(*, decision: Decision, actor: User) -> Decision:
     """Send for a supervisor's approval when the grade or a money remedy requires it; else confirm."""
-    locked = Decision.objects.select_for_update().select_related("grade", "complaint").get(pk=decision.pk)
-    if not (is_lead(actor, locked.complaint) or is_supervisor(actor)):
-        raise PermissionDenied(_("只有本案主审或督导可以提交处理决定。"))
-    if locked.state != DecisionState.DRAFT:
-        raise ComplaintConflict(_("决定已经提交过了。"))
-    if locked.needs_approval:
-        locked.request_approval()
-        notify(
-            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
-            kind="decision.pending_approval",
-            template="decision_pending_approval",
-            context={"reference": locked.complaint.reference, "grade": locked.grade.level},
-            link="/review/approvals/",
-        )
-    else:
-        locked.confirm()
-    locked.save(update_fields=["state"])
-    complaint_record(
-        complaint=locked.complaint,
+
+    def ask_supervisors(move: Move[Decision]) -> None:
+        if move.to_state == DecisionState.PENDING_APPROVAL:
+            notify(
+                recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+                kind="decision.pending_approval",
+                template="decision_pending_approval",
+                context={"reference": move.instance.complaint.reference, "grade": move.instance.grade.level},
+                link="/review/approvals/",
+            )
+
+    return transition_run(
+        DECISION_FLOW,
+        decision,
+        lambda locked: "request_approval" if locked.needs_approval else "confirm",
         actor=actor,
-        note=_("处理决定（%(g)s 级）已提交：%(s)s") % {"g": locked.grade.level, "s": locked.get_state_display()},
-        visible=False,
-    )
-    return locked
+        allowed=_leads_or_supervises,
+        denied_message=_("只有本案主审或督导可以提交处理决定。"),
+        note=lambda locked: _("处理决定（%(g)s 级）已提交：%(s)s")
+        % {"g": locked.grade.level, "s": locked.get_state_display()},
+        effects=ask_supervisors,
+    ).instance
 
 
 @transaction.atomic
 def decision_approve(*, decision: Decision, actor: User) -> Decision:
     """A supervisor approves; each approved money remedy is told to the main platform via the outbox."""
-    locked = Decision.objects.select_for_update().select_related("complaint__session").get(pk=decision.pk)
-    if locked.state != DecisionState.PENDING_APPROVAL:
-        raise ComplaintConflict(_("这个决定不在待批准状态。"))
-    if not has_transition_perm(locked.approve, actor):
-        raise PermissionDenied(_("只有督导可以批准处理决定。"))
-    if locked.decided_by_id == actor.pk:
-        raise PermissionDenied(_("起草决定的人不能自己批准，请另一位督导批准。"))
-    locked.approve()
-    locked.approved_by, locked.approved_at = actor, timezone.now()
-    locked.save(update_fields=["state", "approved_by", "approved_at"])
-    _money_to_platform(locked)
-    complaint_record(complaint=locked.complaint, actor=actor, note=_("督导批准了处理决定。"), visible=False)
-    return locked
+
+    def not_own(locked: Decision) -> None:
+        if locked.decided_by_id == actor.pk:
+            raise PermissionDenied(_("起草决定的人不能自己批准，请另一位督导批准。"))
+
+    return transition_run(
+        DECISION_FLOW,
+        decision,
+        "approve",
+        actor=actor,
+        denied_message=_("只有督导可以批准处理决定。"),
+        validate=not_own,
+        prepare={"approved_by": actor, "approved_at": timezone.now()},
+        note=_("督导批准了处理决定。"),
+        effects=lambda move: _money_to_platform(move.instance),
+    ).instance
 
 
 def _money_to_platform(decision: Decision) -> None:
@@ -666,27 +700,30 @@ def _money_changed_to_platform(decision: Decision, *, added: set[str], withdrawn
 
 @transaction.atomic
 def decision_send_back(*, decision: Decision, actor: User, reason: str) -> Decision:
-    locked = Decision.objects.select_for_update().select_related("complaint").get(pk=decision.pk)
-    if locked.state != DecisionState.PENDING_APPROVAL:
-        raise ComplaintConflict(_("这个决定不在待批准状态。"))
-    if not has_transition_perm(locked.send_back, actor):
-        raise PermissionDenied(_("只有督导可以退回处理决定。"))
-    if not reason.strip():
-        raise ValidationError({"reason": [_("请写明退回的理由。")]})
-    locked.send_back()
-    locked.returned_reason = reason.strip()
-    locked.save(update_fields=["state", "returned_reason"])
-    complaint_record(
-        complaint=locked.complaint, actor=actor, note=_("督导退回：%(r)s") % {"r": reason.strip()}, visible=False
-    )
-    notify(
-        recipients=[locked.decided_by],
-        kind="decision.returned",
-        template="decision_returned",
-        context={"reference": locked.complaint.reference, "reason": reason.strip()},
-        link=review_link(locked.complaint),
-    )
-    return locked
+    def with_reason(locked: Decision) -> None:
+        if not reason.strip():
+            raise ValidationError({"reason": [_("请写明退回的理由。")]})
+
+    def tell_the_drafter(move: Move[Decision]) -> None:
+        notify(
+            recipients=[move.instance.decided_by],
+            kind="decision.returned",
+            template="decision_returned",
+            context={"reference": move.instance.complaint.reference, "reason": reason.strip()},
+            link=review_link(move.instance.complaint),
+        )
+
+    return transition_run(
+        DECISION_FLOW,
+        decision,
+        "send_back",
+        actor=actor,
+        denied_message=_("只有督导可以退回处理决定。"),
+        validate=with_reason,
+        prepare={"returned_reason": reason.strip()},
+        note=_("督导退回：%(r)s") % {"r": reason.strip()},
+        effects=tell_the_drafter,
+    ).instance
 
 
 @transaction.atomic
@@ -721,19 +758,16 @@ def decision_notify(*, decision: Decision, actor: User) -> Decision:
     at this decision), an interview request, the complaint's transitions and the notifications
     all happen together or not at all.
     """
-    locked = (
-        Decision.objects.select_for_update()
-        .select_related("complaint__listener__user", "complaint__session", "grade")
-        .get(pk=decision.pk)
-    )
+    locked = transition_run(
+        DECISION_FLOW,
+        decision,
+        "notify",
+        actor=actor,
+        allowed=_leads_or_supervises,
+        denied_message=_("只有本案主审或督导可以送达处理决定。"),
+        prepare={"notified_at": timezone.now()},
+    ).instance
     complaint = locked.complaint
-    if not (is_lead(actor, complaint) or is_supervisor(actor)):
-        raise PermissionDenied(_("只有本案主审或督导可以送达处理决定。"))
-    if not can_proceed(locked.notify):
-        raise ComplaintConflict(_("处理决定须先获批准（或确认）才能送达。"))
-    locked.notify()
-    locked.notified_at = timezone.now()
-    locked.save(update_fields=["state", "notified_at"])
     complaint_decide(complaint=complaint, actor=actor, note=locked.text_to_complainant)
     tasks = _apply_measures(locked, actor)
     notify(

@@ -34,6 +34,7 @@ def record(move: Move[EthicsCase]) -> None:
 
 
 FLOW = Workflow(model=EthicsCase, record=record, refusals={"decide": "评估之后才能作出决定。"})
+SYNCED = Workflow(model=EthicsCase, record=record, sync_caller=True)
 
 
 def supervisor():
@@ -144,7 +145,7 @@ class TestAMove:
         case = new_case()
 
         move = transition_run(
-            FLOW, case, "start_investigating", actor=supervisor(), note="开始调查", expected_version=1
+            SYNCED, case, "start_investigating", actor=supervisor(), note="开始调查", expected_version=1
         )
 
         event = EthicsCaseEvent.objects.get(case=case, kind=EthicsCaseEvent.Kind.TRANSITION)
