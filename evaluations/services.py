@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -838,23 +838,53 @@ def _request_interview_and_report(decision: Decision, actor: User, measures: lis
 # --- follow-up tasks ------------------------------------------------------------------------------
 
 
+def _task_for_update(pk: int) -> ListenerTask:
+    return (
+        ListenerTask.objects.select_for_update(of=("self",))
+        .select_related("listener", "decision__complaint")
+        .get(pk=pk)
+    )
+
+
+TASK_REVIEWED = gettext_lazy("这个任务还没有提交，或已核实。")
+TASK_FLOW: Workflow[ListenerTask] = Workflow(
+    model=ListenerTask,
+    lock=_task_for_update,
+    refusals={"submit": gettext_lazy("这个任务已提交或已核实。"), "verify": TASK_REVIEWED, "send_back": TASK_REVIEWED},
+)
+
+
 @transaction.atomic
 def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedFile | None = None) -> ListenerTask:
-    locked = ListenerTask.objects.select_for_update().select_related("listener").get(pk=task.pk)
-    if actor.pk != locked.listener.user_id:
-        raise PermissionDenied(_("只有本人可以提交任务完成情况。"))
-    if locked.state not in (TaskState.OPEN,):
-        raise ComplaintConflict(_("这个任务已提交或已核实。"))
-    if not note.strip() and upload is None:
-        raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
-    if upload is not None:
-        locked.evidence_type = validate_evidence_file(upload, field="evidence")
-        locked.evidence.save("evidence", upload, save=False)
-        locked.evidence_name = safe_filename(upload.name or "")
-    locked.evidence_note = note.strip()
-    locked.state, locked.submitted_at = TaskState.SUBMITTED, timezone.now()
-    locked.save(update_fields=["evidence", "evidence_name", "evidence_type", "evidence_note", "state", "submitted_at"])
-    return locked
+    def has_evidence(locked: ListenerTask) -> None:
+        if not note.strip() and upload is None:
+            raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
+        if upload is not None:
+            locked.evidence_type = validate_evidence_file(upload, field="evidence")
+
+    def store(locked: ListenerTask) -> list[str]:
+        if upload is not None:
+            locked.evidence.save("evidence", upload, save=False)
+            locked.evidence_name = safe_filename(upload.name or "")
+        return ["evidence", "evidence_name", "evidence_type"]
+
+    return transition_run(
+        TASK_FLOW,
+        task,
+        "submit",
+        actor=actor,
+        allowed=lambda locked, user: user.pk == locked.listener.user_id,
+        denied_message=_("只有本人可以提交任务完成情况。"),
+        validate=has_evidence,
+        prepare={"evidence_note": note.strip(), "submitted_at": timezone.now()},
+        before_save=store,
+    ).instance
+
+
+def _may_verify(task: ListenerTask, user: User) -> bool:
+    # A task from another source (an ethics case) is verified by supervisors.
+    complaint = task.decision.complaint if task.decision is not None else None
+    return is_supervisor(user) or (complaint is not None and user.pk in reviewers_of(complaint))
 
 
 @transaction.atomic
@@ -869,37 +899,42 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
         complaint_get_for_update(parent["decision__complaint_id"])
     elif parent["source_type_id"] is not None:
         source_lock(parent["source_type_id"], parent["source_id"])
-    locked = ListenerTask.objects.select_for_update(of=("self",)).select_related("decision__complaint").get(pk=task.pk)
-    # A task from another source (an ethics case) is verified by supervisors.
-    complaint = locked.decision.complaint if locked.decision is not None else None
-    if not (is_supervisor(actor) or (complaint is not None and actor.pk in reviewers_of(complaint))):
-        raise PermissionDenied(_("只有本案评估人或督导可以核实任务。"))
-    if locked.state != TaskState.SUBMITTED:
-        raise ComplaintConflict(_("这个任务还没有提交，或已核实。"))
-    if not accepted and not note.strip():
-        raise ValidationError({"review_note": [_("退回时请说明还需要什么。")]})
-    locked.review_note = note.strip()
-    if accepted:
-        locked.state, locked.verified_by, locked.verified_at = TaskState.VERIFIED, actor, timezone.now()
-        deadline_meet(subject=locked, kinds=[DeadlineKind.LISTENER_TASK])
-    else:
-        locked.state = TaskState.OPEN
-    locked.save(update_fields=["review_note", "state", "verified_by", "verified_at"])
-    notify(
-        recipients=[locked.listener.user],
-        kind="listener.task_reviewed",
-        template="task_reviewed",
-        context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
-        link="/portal/tasks/",
-    )
-    if accepted:
+
+    def with_note(locked: ListenerTask) -> None:
+        if not accepted and not note.strip():
+            raise ValidationError({"review_note": [_("退回时请说明还需要什么。")]})
+
+    def reviewed(move: Move[ListenerTask]) -> None:
+        locked = move.instance
+        notify(
+            recipients=[locked.listener.user],
+            kind="listener.task_reviewed",
+            template="task_reviewed",
+            context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
+            link="/portal/tasks/",
+        )
+        if not accepted:
+            return
         # Whatever hold this task's case placed may have ended with it.
         holds_settle(listener=locked.listener, actor=actor)
-    if accepted and locked.decision is not None:
-        _close_when_all_verified(locked.decision, actor)
-    elif accepted:
-        source_tasks_done(locked, actor)
-    return locked
+        if locked.decision is not None:
+            _close_when_all_verified(locked.decision, actor)
+        else:
+            source_tasks_done(locked, actor)
+
+    verified = {"verified_by": actor, "verified_at": timezone.now()} if accepted else {}
+    return transition_run(
+        TASK_FLOW,
+        task,
+        "verify" if accepted else "send_back",
+        actor=actor,
+        allowed=_may_verify,
+        denied_message=_("只有本案评估人或督导可以核实任务。"),
+        validate=with_note,
+        prepare={"review_note": note.strip(), **verified},
+        meet=[DeadlineKind.LISTENER_TASK] if accepted else [],
+        effects=reviewed,
+    ).instance
 
 
 def _close_when_all_verified(decision: Decision, actor: User) -> None:
@@ -963,36 +998,74 @@ def appeal_file(*, decision: Decision, actor: User, reason: str) -> Appeal:
     return appeal
 
 
+def _appeal_record(move: Move[Appeal]) -> None:
+    """An appeal's moves are written on its complaint's timeline."""
+    complaint_record(
+        complaint=move.instance.decision.complaint,
+        actor=move.actor,
+        note=move.note,
+        visible=move.context.get("visible", False),
+    )
+
+
+APPEAL_FLOW: Workflow[Appeal] = Workflow(
+    model=Appeal,
+    record=_appeal_record,
+    lock=lambda pk: Appeal.objects.select_for_update(of=("self",))
+    .select_related("decision__complaint__listener")
+    .get(pk=pk),
+    refusals={
+        "assign": gettext_lazy("这份申诉已安排或已处理。"),
+        **dict.fromkeys(
+            ["confirm_decision", "change_decision", "annul_decision"], gettext_lazy("这份申诉不在复核中。")
+        ),
+    },
+)
+OUTCOME_MOVES = {
+    AppealState.CONFIRMED: "confirm_decision",
+    AppealState.CHANGED: "change_decision",
+    AppealState.ANNULLED: "annul_decision",
+}
+
+
 @transaction.atomic
 def appeal_assign(*, appeal: Appeal, actor: User, reviewer: User) -> Appeal:
     """A supervisor takes the appeal with a reviewer who had no part in the original evaluation."""
-    locked = Appeal.objects.select_for_update().select_related("decision__complaint").get(pk=appeal.pk)
-    complaint = locked.decision.complaint
-    if not is_supervisor(actor):
-        raise PermissionDenied(_("只有督导可以安排复核。"))
-    if locked.state != AppealState.SUBMITTED:
-        raise ComplaintConflict(_("这份申诉已安排或已处理。"))
-    original = reviewers_of(complaint) | set(
-        Evaluation.objects.filter(complaint=complaint).values_list("reviewer_id", flat=True)
-    )
-    if reviewer.pk in original:
-        raise ValidationError({"reviewer": [_("复核须由未参与原评估的专业组成员进行。")]})
-    if not reviewer.has_role(Role.REVIEWER):
-        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
-    reasons = reviewer_conflicts(reviewer, complaint)
-    if reasons:
-        raise ValidationError({"reviewer": ["".join(reasons)]})
-    locked.reviewer, locked.supervisor, locked.state = reviewer, actor, AppealState.REVIEWING
-    locked.save(update_fields=["reviewer", "supervisor", "state"])
-    complaint_record(complaint=complaint, actor=actor, note=_("申诉已安排复核。"), visible=False)
-    notify(
-        recipients=[reviewer],
-        kind="appeal.assigned",
-        template="case_assigned",
-        context={"reference": complaint.reference},
-        link="/review/appeals/",
-    )
-    return locked
+
+    def independent(locked: Appeal) -> None:
+        complaint = locked.decision.complaint
+        original = reviewers_of(complaint) | set(
+            Evaluation.objects.filter(complaint=complaint).values_list("reviewer_id", flat=True)
+        )
+        if reviewer.pk in original:
+            raise ValidationError({"reviewer": [_("复核须由未参与原评估的专业组成员进行。")]})
+        if not reviewer.has_role(Role.REVIEWER):
+            raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+        reasons = reviewer_conflicts(reviewer, complaint)
+        if reasons:
+            raise ValidationError({"reviewer": ["".join(reasons)]})
+
+    def tell_the_reviewer(move: Move[Appeal]) -> None:
+        notify(
+            recipients=[reviewer],
+            kind="appeal.assigned",
+            template="case_assigned",
+            context={"reference": move.instance.decision.complaint.reference},
+            link="/review/appeals/",
+        )
+
+    return transition_run(
+        APPEAL_FLOW,
+        appeal,
+        "assign",
+        actor=actor,
+        allowed=lambda locked, user: is_supervisor(user),
+        denied_message=_("只有督导可以安排复核。"),
+        validate=independent,
+        prepare={"reviewer": reviewer, "supervisor": actor},
+        note=_("申诉已安排复核。"),
+        effects=tell_the_reviewer,
+    ).instance
 
 
 @transaction.atomic
@@ -1007,56 +1080,63 @@ def appeal_resolve(
     remedies: list[str] | None = None,
 ) -> Appeal:
     """Confirm, change (measures recomputed: tasks, statuses, interview) or annul the decision."""
-    locked = Appeal.objects.select_for_update().select_related("decision__complaint__listener").get(pk=appeal.pk)
-    decision = Decision.objects.select_for_update().get(pk=locked.decision_id)
-    complaint = decision.complaint
-    if actor.pk not in (locked.supervisor_id, locked.reviewer_id):
-        raise PermissionDenied(_("只有负责复核的督导或专业组成员可以作出复核结论。"))
-    if locked.state != AppealState.REVIEWING:
-        raise ComplaintConflict(_("这份申诉不在复核中。"))
-    if outcome not in (AppealState.CONFIRMED, AppealState.CHANGED, AppealState.ANNULLED):
-        raise ValidationError({"outcome": [_("请选择复核结论。")]})
-    if not note.strip():
-        raise ValidationError({"outcome_note": [_("请写明复核理由。")]})
-    old_money = {r for r in decision.remedies if r in MONEY_REMEDIES}
-    if outcome == AppealState.CHANGED:
-        new_money = {
-            r for r in (remedies if remedies is not None else (grade or decision.grade).remedies) if r in MONEY_REMEDIES
-        }
-    elif outcome == AppealState.ANNULLED:
-        new_money = set()
-    else:
-        new_money = old_money
-    if new_money != old_money and actor.pk != locked.supervisor_id:
-        raise PermissionDenied(_("涉及退款或补偿的变更须由负责复核的督导作出。"))
-    if outcome == AppealState.CHANGED:
-        new_grade = grade or decision.grade
-        _rework(decision, actor, new_grade, list(new_grade.measures if measures is None else measures),
-                list(new_grade.remedies if remedies is None else remedies))  # fmt: skip
-    elif outcome == AppealState.ANNULLED:
-        _rework(decision, actor, decision.grade, [], [])
-    if new_money != old_money:
-        _money_changed_to_platform(decision, added=new_money - old_money, withdrawn=old_money - new_money)
-    locked.state, locked.outcome_note, locked.resolved_at = outcome, note.strip(), timezone.now()
-    locked.save(update_fields=["state", "outcome_note", "resolved_at"])
-    complaint_record(
-        complaint=complaint,
+    money: dict[str, set[str]] = {}
+
+    def well_founded(locked: Appeal) -> None:
+        if outcome not in OUTCOME_MOVES:
+            raise ValidationError({"outcome": [_("请选择复核结论。")]})
+        if not note.strip():
+            raise ValidationError({"outcome_note": [_("请写明复核理由。")]})
+        decision = Decision.objects.select_for_update().get(pk=locked.decision_id)
+        money["old"] = old_money = {r for r in decision.remedies if r in MONEY_REMEDIES}
+        if outcome == AppealState.CHANGED:
+            new_remedies = remedies if remedies is not None else (grade or decision.grade).remedies
+            money["new"] = {r for r in new_remedies if r in MONEY_REMEDIES}
+        elif outcome == AppealState.ANNULLED:
+            money["new"] = set()
+        else:
+            money["new"] = old_money
+        if money["new"] != old_money and actor.pk != locked.supervisor_id:
+            raise PermissionDenied(_("涉及退款或补偿的变更须由负责复核的督导作出。"))
+
+    def apply_outcome(move: Move[Appeal]) -> None:
+        locked = move.instance
+        decision = Decision.objects.get(pk=locked.decision_id)
+        if outcome == AppealState.CHANGED:
+            new_grade = grade or decision.grade
+            _rework(decision, actor, new_grade, list(new_grade.measures if measures is None else measures),
+                    list(new_grade.remedies if remedies is None else remedies))  # fmt: skip
+        elif outcome == AppealState.ANNULLED:
+            _rework(decision, actor, decision.grade, [], [])
+        old_money, new_money = money["old"], money["new"]
+        if new_money != old_money:
+            _money_changed_to_platform(decision, added=new_money - old_money, withdrawn=old_money - new_money)
+        complaint = decision.complaint
+        notify(
+            recipients=[locked.appellant],
+            kind="appeal.resolved",
+            template="appeal_resolved",
+            context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
+            link=(
+                f"/complaints/{complaint.reference}/"
+                if locked.party == Party.COMPLAINANT
+                else f"/portal/complaints/{complaint.pk}/"
+            ),
+        )
+
+    return transition_run(
+        APPEAL_FLOW,
+        appeal,
+        lambda locked: OUTCOME_MOVES.get(cast(AppealState, outcome), "confirm_decision"),
         actor=actor,
-        note=_("复核结论：%(o)s。%(n)s") % {"o": AppealState(outcome).label, "n": note.strip()},
-        visible=locked.party == Party.COMPLAINANT or outcome != AppealState.CONFIRMED,
-    )
-    notify(
-        recipients=[locked.appellant],
-        kind="appeal.resolved",
-        template="appeal_resolved",
-        context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
-        link=(
-            f"/complaints/{complaint.reference}/"
-            if locked.party == Party.COMPLAINANT
-            else f"/portal/complaints/{complaint.pk}/"
-        ),
-    )
-    return locked
+        allowed=lambda locked, user: user.pk in (locked.supervisor_id, locked.reviewer_id),
+        denied_message=_("只有负责复核的督导或专业组成员可以作出复核结论。"),
+        validate=well_founded,
+        prepare={"outcome_note": note.strip(), "resolved_at": timezone.now()},
+        note=lambda locked: _("复核结论：%(o)s。%(n)s") % {"o": AppealState(outcome).label, "n": note.strip()},
+        context={"visible": appeal.party == Party.COMPLAINANT or outcome != AppealState.CONFIRMED},
+        effects=apply_outcome,
+    ).instance
 
 
 def _rework(decision: Decision, actor: User, grade: Grade, measures: list[str], remedies: list[str]) -> None:
