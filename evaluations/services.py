@@ -23,7 +23,6 @@ from accounts.roles import Role
 from complaints.models import Complaint, ComplaintState
 from complaints.selectors import complaint_get_for_update
 from complaints.services import (
-    ComplaintConflict,
     complaint_close,
     complaint_decide,
     complaint_record,
@@ -109,7 +108,7 @@ def reviewer_assign(*, complaint: Complaint, reviewer: User, actor: User) -> Rev
         complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION)
         or Evaluation.objects.filter(complaint=complaint, is_final=True).exists()
     ):
-        raise ComplaintConflict(_("最终评估形成后不能再增加评估人。"))
+        raise WrongState(_("最终评估形成后不能再增加评估人。"))
     reasons = reviewer_conflicts(reviewer, complaint)
     handled_other = (
         ReviewerAssignment.objects.filter(reviewer=reviewer, complaint__complainant_id=complaint.complainant_id)
@@ -140,7 +139,7 @@ def reviewer_step_aside(*, complaint: Complaint, reviewer: User, reason: str) ->
     if reviewer.pk not in reviewers_of(complaint):
         raise PermissionDenied(_("您不是本案的评估人。"))
     if Evaluation.objects.filter(complaint=complaint, is_final=True).exists():
-        raise ComplaintConflict(_("最终评估形成后不能再回避，请联系督导。"))
+        raise WrongState(_("最终评估形成后不能再回避，请联系督导。"))
     conflict_declare(complaint=complaint, reviewer=reviewer, reason=reason)
     ReviewerAssignment.objects.filter(complaint=complaint, reviewer=reviewer).delete()
     Evaluation.objects.filter(complaint=complaint, reviewer=reviewer, is_final=False, submitted_at=None).delete()
@@ -151,7 +150,7 @@ def reviewer_step_aside(*, complaint: Complaint, reviewer: User, reason: str) ->
 
 def _require_investigating(complaint: Complaint) -> None:
     if complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
-        raise ComplaintConflict(_("案件不在调查或评估阶段。"))
+        raise WrongState(_("案件不在调查或评估阶段。"))
 
 
 @transaction.atomic
@@ -247,9 +246,9 @@ def information_request_answer(*, request: InformationRequest, actor: User, answ
     if actor.pk != owner:
         raise PermissionDenied(_("这个问题不是问您的。"))
     if locked.answered_at is not None:
-        raise ComplaintConflict(_("这个问题已经回答过了。"))
+        raise WrongState(_("这个问题已经回答过了。"))
     if locked.complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
-        raise ComplaintConflict(_("案件已不在调查阶段，不需要再回复。"))
+        raise WrongState(_("案件已不在调查阶段，不需要再回复。"))
     if not answer.strip():
         raise ValidationError({"answer": [_("请填写回复。")]})
     locked.answer, locked.answered_at = answer.strip(), timezone.now()
@@ -324,9 +323,9 @@ def statement_save(*, statement: ListenerStatement, actor: User, body: str, subm
     if actor.pk != locked.listener.user_id:
         raise PermissionDenied(_("只有被投诉的倾听师本人可以撰写陈述。"))
     if locked.submitted_at is not None:
-        raise ComplaintConflict(_("陈述已经提交，不能再修改。"))
+        raise WrongState(_("陈述已经提交，不能再修改。"))
     if locked.complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
-        raise ComplaintConflict(_("案件已不在调查阶段，陈述不能再提交。"))
+        raise WrongState(_("案件已不在调查阶段，陈述不能再提交。"))
     if submit and not body.strip():
         raise ValidationError({"body": [_("请写下您的陈述再提交。")]})
     locked.body = body
@@ -400,7 +399,7 @@ def _validate_evaluation(evaluation: Evaluation) -> None:
 
 def _require_evaluating(complaint: Complaint) -> None:
     if complaint.state != ComplaintState.EVALUATION:
-        raise ComplaintConflict(_("案件不在评估阶段。"))
+        raise WrongState(_("案件不在评估阶段。"))
 
 
 @transaction.atomic
@@ -414,7 +413,7 @@ def evaluation_save(*, complaint: Complaint, reviewer: User, data: dict, submit:
         complaint=locked, reviewer=reviewer, is_final=False
     )
     if evaluation.submitted:
-        raise ComplaintConflict(_("您的评估已提交，不能再修改。"))
+        raise WrongState(_("您的评估已提交，不能再修改。"))
     for field in EVALUATION_FIELDS:
         if field in data:
             setattr(evaluation, field, data[field])
@@ -455,7 +454,7 @@ def evaluation_reconcile(*, complaint: Complaint, lead: User, data: dict, disagr
     if pending:
         raise ValidationError(_("还有评估人没有提交评估。"))
     if Evaluation.objects.filter(complaint=locked, is_final=True).exists():
-        raise ComplaintConflict(_("最终评估已经形成。"))
+        raise WrongState(_("最终评估已经形成。"))
     final = Evaluation(complaint=locked, reviewer=lead, is_final=True, disagreements=disagreements.strip())
     for field in EVALUATION_FIELDS:
         if field in data:
@@ -734,7 +733,7 @@ def decision_record_listener_response(*, decision: Decision, actor: User, respon
     if actor.pk != listener_user and actor.pk not in reviewers_of(locked.complaint):
         raise PermissionDenied(_("您不能记录倾听师的意见。"))
     if actor.pk == listener_user and locked.state != DecisionState.NOTIFIED:
-        raise ComplaintConflict(_("决定送达后才能回复意见。"))
+        raise WrongState(_("决定送达后才能回复意见。"))
     if response not in ListenerResponse.values or response == ListenerResponse.PENDING:
         raise ValidationError({"listener_response": [_("请选择同意或不同意。")]})
     if response == ListenerResponse.DISAGREES and not reason.strip():
@@ -967,18 +966,18 @@ def appeal_file(*, decision: Decision, actor: User, reason: str) -> Appeal:
         if locked.notified_at is None or now > locked.notified_at + timedelta(days=LISTENER_APPEAL_DAYS):
             raise ValidationError(_("申诉须在决定送达后 %(d)s 天内提出。") % {"d": LISTENER_APPEAL_DAYS})
         if locked.appeals.filter(party=Party.LISTENER).exists():
-            raise ComplaintConflict(_("每个决定只能申诉一次。"))
+            raise WrongState(_("每个决定只能申诉一次。"))
     elif actor.pk == complaint.complainant_id:
         party = Party.COMPLAINANT
         closed_at = _closed_at(complaint)
         if complaint.state not in (ComplaintState.CLOSED, ComplaintState.ARCHIVED) or closed_at is None:
-            raise ComplaintConflict(_("案件结案后才能申请复核。"))
+            raise WrongState(_("案件结案后才能申请复核。"))
         if now > closed_at + timedelta(days=COMPLAINANT_REOPEN_DAYS):
             raise ValidationError(_("申请复核须在结案后 %(d)s 天内提出。") % {"d": COMPLAINANT_REOPEN_DAYS})
         if locked.appeals.filter(
             party=Party.COMPLAINANT, state__in=[AppealState.SUBMITTED, AppealState.REVIEWING]
         ).exists():
-            raise ComplaintConflict(_("已有一份复核申请正在处理。"))
+            raise WrongState(_("已有一份复核申请正在处理。"))
     else:
         raise PermissionDenied(_("只有倾听师本人或投诉人可以申诉。"))
     appeal = Appeal.objects.create(decision=locked, party=party, appellant=actor, reason=reason.strip())
