@@ -247,7 +247,9 @@ def interview_request(
 
 
 @transaction.atomic
-def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+def interview_open_scheduling(
+    *, interview: CompetencyInterview, actor: User, expected_version: int | None = None
+) -> CompetencyInterview:
     """A supervisor invites the listener to book a slot."""
     _require_supervisor(actor)
 
@@ -261,7 +263,9 @@ def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) ->
             dedupe_key=f"interview_scheduling:{move.instance.pk}",
         )
 
-    return transition_run(INTERVIEW_FLOW, interview, "open_scheduling", actor=actor, effects=invite).instance
+    return transition_run(
+        INTERVIEW_FLOW, interview, "open_scheduling", actor=actor, expected_version=expected_version, effects=invite
+    ).instance
 
 
 @transaction.atomic
@@ -456,7 +460,12 @@ def panel_set(
 
 @transaction.atomic
 def interview_hold(
-    *, interview: CompetencyInterview, started_at: datetime, ended_at: datetime, actor: User
+    *,
+    interview: CompetencyInterview,
+    started_at: datetime,
+    ended_at: datetime,
+    actor: User,
+    expected_version: int | None = None,
 ) -> CompetencyInterview:
     """Record that the interview took place (40–60 minutes) and open the one-week result deadline."""
 
@@ -491,6 +500,7 @@ def interview_hold(
         interview,
         "hold",
         actor=actor,
+        expected_version=expected_version,
         allowed=_leads_panel,
         denied_message=PANEL_LEAD_ONLY,
         condition_message=_("请先确定主面试官和至少一名观察员。"),
@@ -501,12 +511,15 @@ def interview_hold(
 
 
 @transaction.atomic
-def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+def interview_mark_no_show(
+    *, interview: CompetencyInterview, actor: User, expected_version: int | None = None
+) -> CompetencyInterview:
     return transition_run(
         INTERVIEW_FLOW,
         interview,
         "mark_no_show",
         actor=actor,
+        expected_version=expected_version,
         allowed=_leads_panel,
         denied_message=PANEL_LEAD_ONLY,
         cancel=True,
@@ -516,7 +529,9 @@ def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> Co
 
 
 @transaction.atomic
-def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+def interview_release_slot(
+    *, interview: CompetencyInterview, actor: User, expected_version: int | None = None
+) -> CompetencyInterview:
     """The case report missed its deadline (48 hours, the case_report policy, before the slot): a supervisor frees the slot
     for others and the listener books again once the report is in."""
     _require_supervisor(actor)
@@ -547,6 +562,7 @@ def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> Co
         interview,
         "release_slot",
         actor=actor,
+        expected_version=expected_version,
         validate=report_overdue,
         cancel=[DeadlineKind.CASE_REPORT],
         effects=free_slot,
@@ -658,6 +674,7 @@ def interview_score(
     scores: Mapping[str, tuple[Decimal | int | str, str]],
     feedback: str,
     actor: User,
+    expected_version: int | None = None,
 ) -> CompetencyInterview:
     """The main interviewer (or a supervisor) scores every sub-item with a comment; the weighted
     total is computed from the rubric as it stands now."""
@@ -681,6 +698,7 @@ def interview_score(
         interview,
         "score",
         actor=actor,
+        expected_version=expected_version,
         allowed=_leads_panel,
         denied_message=PANEL_LEAD_ONLY,
         validate=scores_complete,
@@ -759,6 +777,7 @@ def interview_send_result(
     *,
     interview: CompetencyInterview,
     actor: User,
+    expected_version: int | None = None,
     interim_status: ListenerStatus | str = ListenerStatus.HIDDEN,
     show_total: bool | None = None,
 ) -> CompetencyInterview:
@@ -797,6 +816,7 @@ def interview_send_result(
         interview,
         "send_result",
         actor=actor,
+        expected_version=expected_version,
         allowed=_leads_panel,
         denied_message=PANEL_LEAD_ONLY,
         validate=sendable,

@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 from config.urls import urlpatterns as root_urlpatterns
 from core.errors import StaleVersion, WrongState
 from core.service_errors import add_service_errors, service_error_message
+from interviews.models import CompetencyInterview, InterviewState
+from interviews.services import interview_open_scheduling, interview_request
 from supervision.models import EthicsCase, EthicsSource
 from supervision.services import ethics_case_start_investigating
 
@@ -61,6 +63,16 @@ class EthicsMoveApi(APIView):
         return Response({"state": case.state, "version": case.version})
 
 
+class InterviewMoveApi(APIView):
+    def post(self, request, pk):
+        interview = interview_open_scheduling(
+            interview=CompetencyInterview.objects.get(pk=pk),
+            actor=request.user,
+            expected_version=request.data.get("version"),
+        )
+        return Response({"state": interview.state, "version": interview.version})
+
+
 class RefusingApi(APIView):
     def post(self, request, kind):
         raise {
@@ -71,6 +83,7 @@ class RefusingApi(APIView):
 
 urlpatterns = [
     path("test-api/ethics/<int:pk>/start/", EthicsMoveApi.as_view()),
+    path("test-api/interviews/<int:pk>/open/", InterviewMoveApi.as_view()),
     path("test-api/refuse/<str:kind>/", RefusingApi.as_view()),
     *root_urlpatterns,
 ]
@@ -106,3 +119,18 @@ def test_a_wrong_state_is_a_409_and_a_validation_error_a_400_on_its_fields():
 
     assert (wrong.status_code, wrong.json()) == (409, {"detail": "只有已安排的面试可以记为未出席。"})
     assert (invalid.status_code, invalid.json()) == (400, {"note": ["请填写。"]})
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_a_stale_version_of_an_interview_move_is_a_409_and_the_fresh_one_moves_it():
+    supervisor = UserFactory(roles=["supervisor"])
+    interview = interview_request(listener=ListenerProfileFactory(), reason="处理决定要求面试", actor=supervisor)
+    client = signed_in_client(supervisor)
+
+    stale = client.post(f"/test-api/interviews/{interview.pk}/open/", {"version": 0}, content_type="application/json")
+    fresh = client.post(f"/test-api/interviews/{interview.pk}/open/", {"version": 1}, content_type="application/json")
+
+    assert stale.status_code == 409
+    assert "其他人修改过" in stale.json()["detail"]
+    assert (fresh.status_code, fresh.json()) == (200, {"state": InterviewState.SCHEDULING, "version": 2})
