@@ -116,13 +116,14 @@ def transition_run(
     the event row) a function of the moved row.
 
     Refuses with ``StaleVersion`` when ``expected_version`` is given and differs from the
-    stored one, with the workflow's wrong-state error when the state does not allow the move,
-    ``PermissionDenied`` when the transition's ``permission=`` or ``allowed`` says no, and
-    ``condition_error`` when a ``conditions=`` check fails (after ``prepare`` is applied, so
-    a condition can read the fields the move sets). ``validate`` then checks what the graph
-    cannot know (the input, a higher app's facts) and raises to refuse. ``before_save`` may set
-    more fields and returns their names. ``effects`` runs in the transaction after the event row is written;
-    ``after_commit`` only once the transaction commits.
+    stored one; ``PermissionDenied`` when the caller's policy check ``allowed`` says no; the
+    workflow's wrong-state error when the state does not allow the move; ``PermissionDenied``
+    when the transition's ``permission=`` says no; ``condition_error`` when a ``conditions=``
+    check fails (after ``prepare`` is applied, so a condition can read the fields the move
+    sets). ``validate`` then checks what the graph cannot know (the input, a higher app's
+    facts) and raises to refuse. ``before_save`` may set more fields and returns their names.
+    ``effects`` runs in the transaction after the event row is written; ``after_commit`` only
+    once the transaction commits.
 
     Call it inside the service's ``transaction.atomic``: it opens no savepoint of its own, so a
     refusal caught by a caller (a bulk action skipping one row) leaves the transaction usable,
@@ -139,10 +140,14 @@ def transition_run(
     method = getattr(locked, name)
     meta = method._django_fsm
     from_state = getattr(locked, workflow.state_field)
+    denied = PermissionDenied(str(denied_message or NO_PERMISSION_MESSAGE))
+    # The policy first: someone who may not act on the case does not learn its state.
+    if allowed is not None and not allowed(locked, actor):
+        raise denied
     if not meta.has_transition(from_state):
         raise workflow.refusal(locked, name, refused_message)
-    if not meta.has_transition_perm(locked, from_state, actor) or (allowed is not None and not allowed(locked, actor)):
-        raise PermissionDenied(str(denied_message or NO_PERMISSION_MESSAGE))
+    if not meta.has_transition_perm(locked, from_state, actor):
+        raise denied
     if not can_proceed(method):
         raise condition_error(str(condition_message or CONDITION_MESSAGE))
     if validate is not None:

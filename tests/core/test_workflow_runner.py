@@ -126,6 +126,12 @@ class TestRefusals:
                 denied_message="不是本案督导",
             )
 
+    def test_someone_the_policy_refuses_does_not_learn_the_cases_state(self):
+        case = new_case()
+
+        with pytest.raises(PermissionDenied):
+            transition_run(FLOW, case, "decide", actor=supervisor(), allowed=lambda locked, actor: False)
+
     def test_a_validation_of_the_locked_row_refuses_before_anything_is_saved(self):
         case = new_case()
 
