@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, Q, QuerySet
@@ -28,6 +27,7 @@ from accounts.roles import Role
 from accounts.typing import AuthedHttpRequest
 from core.admin import PolicyAdmin
 from core.deadlines import overdue_subjects
+from core.service_errors import add_service_errors as add_service_errors  # re-exported: the one adapter
 
 from . import admin_views
 from .admin_changelist import TriageChangeList
@@ -48,16 +48,6 @@ def age_label(since: datetime, now: datetime | None = None) -> str:
         return ngettext("%(n)d 小时", "%(n)d 小时", n) % {"n": n}
     n = int(seconds // (24 * 3600))
     return ngettext("%(n)d 天", "%(n)d 天", n) % {"n": n}
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError next to the form fields it names (or on top of the form)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        target = (field_map or {}).get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 # --- list filters ------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from accounts.typing import AuthedHttpRequest
+from core.service_errors import add_service_errors
 
 from .admin_forms import (
     AddNoteForm,
@@ -177,13 +178,6 @@ def transitions_for(user: User, complaint: Complaint) -> list[TransitionAction]:
 # --- the pages --------------------------------------------------------------------
 
 
-def _add_service_errors(form: Any, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    # complaints/admin.py imports this module, so its helper is looked up when first needed.
-    from .admin import add_service_errors
-
-    add_service_errors(form, exc, field_map)
-
-
 def complaint_or_404(model_admin: admin.ModelAdmin, request: AuthedHttpRequest, object_id: str) -> Complaint:
     complaint = model_admin.get_object(request, unquote(object_id))
     if complaint is None:
@@ -236,7 +230,7 @@ def transition_view(
                 data["version"] = str(complaint.version)
                 form = action.form_class(data, **{**form_kwargs, "complaint": complaint})
             except ValidationError as exc:
-                _add_service_errors(form, exc, action.field_map)
+                add_service_errors(form, exc, action.field_map)
             else:
                 messages.success(request, action.done % {"ref": complaint.reference})
                 return HttpResponseRedirect(change_url(complaint))
@@ -306,7 +300,7 @@ def note_view(model_admin: admin.ModelAdmin, request: AuthedHttpRequest, object_
                 fresh["version"] = str(complaint.version)
                 form = AddNoteForm(fresh, **{**form_kwargs, "complaint": complaint})
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("处理记录已添加。"))
                 return HttpResponseRedirect(change_url(complaint))
@@ -345,7 +339,7 @@ def reveal_view(model_admin: admin.ModelAdmin, request: AuthedHttpRequest, objec
                     request=request,
                 )
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                add_service_errors(form, exc)
     else:
         form = RevealForm()
     response = render(
@@ -397,7 +391,7 @@ def on_behalf_add_view(model_admin: admin.ModelAdmin, request: AuthedHttpRequest
                     submission_key=data["submission_key"],
                 )
             except ValidationError as exc:
-                _add_service_errors(form, exc, {"consent": "consent_given", "files": "content"})
+                add_service_errors(form, exc, {"consent": "consent_given", "files": "content"})
             else:
                 model_admin.log_addition(request, complaint, [{"added": {}}])
                 done = _("已代投诉人登记投诉 %(ref)s；投诉人可以在自己的账户里看到它。")

@@ -1,8 +1,8 @@
 """The complaints API (/api/v1/complaints/): the services and selectors the web pages use, as JSON.
 
 Complainants file and follow their own complaints; case staff list, read and move them. Listeners
-never use this API. Service errors map to HTTP: PermissionDenied → 403, ValidationError → 400,
-ComplaintConflict → 409.
+never use this API. Service errors map to HTTP in core.api_errors: PermissionDenied → 403,
+ValidationError → 400, any conflict (stale version, wrong state) → 409.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.roles import Role
+from core.api_errors import drf_detail
+from core.errors import Conflict
 
 from .filters import ComplaintFilter
 from .models import Complaint
@@ -46,7 +47,6 @@ from .serializers import (
     complaint_serializer_for,
 )
 from .services import (
-    ComplaintConflict,
     complaint_archive,
     complaint_close,
     complaint_escalate,
@@ -70,18 +70,6 @@ class AuthedRequest(Request):
 
 
 # --- plumbing -----------------------------------------------------------------------
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
-def _drf_detail(exc: DjangoValidationError, rename: dict[str, str] | None = None) -> dict[str, list[str]]:
-    if not hasattr(exc, "error_dict"):
-        return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-    rename = {"__all__": api_settings.NON_FIELD_ERRORS_KEY, **(rename or {})}
-    return {rename.get(field, field): messages for field, messages in exc.message_dict.items()}
 
 
 class CanUseComplaintsApi(permissions.BasePermission):
@@ -109,16 +97,9 @@ class CanFileComplaint(permissions.BasePermission):
 
 @method_decorator(never_cache, name="dispatch")
 class ComplaintApi(APIView):
-    """Base of the complaint endpoints: who may call them, and service errors as HTTP statuses."""
+    """Base of the complaint endpoints: who may call them (service errors answer through core.api_errors)."""
 
     permission_classes = [permissions.IsAuthenticated, CanUseComplaintsApi]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DjangoValidationError):
-            exc = exceptions.ValidationError(_drf_detail(exc))
-        elif isinstance(exc, ComplaintConflict):
-            exc = Conflict(str(exc))
-        return super().handle_exception(exc)
 
     def get_complaint(self, reference: str) -> Complaint:
         # Someone else's reference is a 404, not a 403: its existence is not theirs to learn.
@@ -232,7 +213,7 @@ class ComplaintListCreateApi(ComplaintApi, GenericAPIView):
                 **data,
             )
         except DjangoValidationError as exc:
-            raise exceptions.ValidationError(_drf_detail(exc, rename={"session": "order_no"})) from exc
+            raise exceptions.ValidationError(drf_detail(exc, rename={"session": "order_no"})) from exc
         except IntegrityError as exc:
             # The service gives back a key's complaint only to its own complainant.
             raise Conflict(_("这个 Idempotency-Key 已被使用，请为每件新投诉生成新的 UUID。")) from exc
@@ -318,7 +299,7 @@ class ComplaintTransitionApi(ComplaintApi):
             updated = _move(name, complaint=complaint, actor=request.user, data=serializer.validated_data)
         except DjangoValidationError as exc:
             rename = {"non_field_errors": CONDITION_FIELD[name]} if name in CONDITION_FIELD else {}
-            detail = _drf_detail(exc)
+            detail = drf_detail(exc)
             raise exceptions.ValidationError({rename.get(k, k): v for k, v in detail.items()}) from exc
         # Re-read through the selector for the joins the serializer needs.
         return Response(complaint_serializer_for(request.user)(self.get_complaint(updated.reference)).data)

@@ -8,26 +8,26 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import filetype
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from accounts.policy import is_supervisor
 from accounts.roles import Role
 from core.audit import access_log_write
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
 from core.downloads import EVIDENCE_EXTENSIONS
+from core.errors import CHANGED_MESSAGE, Conflict, WrongState
 from core.models import DeadlineKind
 from core.notifications import notify
 from core.validators import normalize_id_number, normalize_phone, validate_id_number, validate_mobile_phone
+from core.workflow import Move, Workflow, transition_run, version_check
 from listeners.models import ListeningSession
 
 from .models import (
@@ -56,14 +56,9 @@ MAX_CASE_ATTACHMENTS = 10  # files a case keeps in all
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_EVIDENCE_TYPES = EVIDENCE_EXTENSIONS.keys()
 REVEALABLE_FIELDS = ("real_name", "id_number", "phone")
-CONFLICT_MESSAGE = gettext_lazy("这个案件刚被其他人修改过。请刷新页面查看最新情况后再操作。")
-
-
-class ComplaintConflict(Exception):
-    """The case changed since the caller loaded it, or it is no longer in a state that allows the move."""
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or str(CONFLICT_MESSAGE))
+CONFLICT_MESSAGE = CHANGED_MESSAGE
+# The conflict family's old name here: catching it catches stale versions and wrong states alike.
+ComplaintConflict = Conflict
 
 
 # --- intake -------------------------------------------------------------------
@@ -167,7 +162,7 @@ def complaint_submit(
         existing = Complaint.objects.filter(submission_key=submission_key).first()
         if existing is not None:
             if existing.complainant_id != complainant.pk:
-                raise ComplaintConflict(_("这个提交标识已被使用，请刷新页面后重新提交。"))
+                raise Conflict(_("这个提交标识已被使用，请刷新页面后重新提交。"))
             return existing
     if session.complainant_id != complainant.pk:
         raise ValidationError({"session": [_("这个订单不属于您的账户。")]})
@@ -329,10 +324,26 @@ def _event(
 
 def _lock(complaint: Complaint, expected_version: int | None) -> Complaint:
     locked = complaint_get_for_update(complaint.pk)
-    expected = complaint.version if expected_version is None else expected_version
-    if locked.version != expected:
-        raise ComplaintConflict()
+    version_check(locked, complaint.version if expected_version is None else expected_version, CONFLICT_MESSAGE)
     return locked
+
+
+def _record(move: Move[Complaint]) -> None:
+    _event(
+        move.instance,
+        TimelineEvent.Kind.TRANSITION,
+        actor=move.actor,
+        from_state=move.from_state,
+        to_state=move.to_state,
+        transition=move.name,
+        note=move.note,
+        visible=move.context["visible"],
+    )
+
+
+COMPLAINT_FLOW: Workflow[Complaint] = Workflow(
+    model=Complaint, record=_record, lock=complaint_get_for_update, sync_caller=True
+)
 
 
 def _transition(
@@ -346,49 +357,28 @@ def _transition(
     prepare: dict | None = None,
     condition_message: str = "",
 ) -> Complaint:
-    """Lock, check version, permission and conditions, move, save, and write the timeline."""
-    locked = _lock(complaint, expected_version)
-    for field, value in (prepare or {}).items():
-        setattr(locked, field, value)
-    method = getattr(locked, name)
-    meta = method._django_fsm
-    if not meta.has_transition(locked.state):
-        raise ComplaintConflict(_("当前状态（%(state)s）下不能进行这个操作。") % {"state": locked.get_state_display()})
-    if not meta.has_transition_perm(locked, locked.state, actor):
-        raise PermissionDenied(_("您没有权限进行这个操作。"))
-    if not can_proceed(method):
-        raise ValidationError(condition_message or _("还缺少进行这个操作所需的信息。"))
-    from_state = locked.state
-    method()
-    locked.version += 1
-    fields = ["state", "version", "updated_at", *(prepare or {}).keys()]
-    now = timezone.now()
-    staff_answer = visible and actor.pk != locked.complainant_id
-    if staff_answer and locked.first_response_at is None:
-        locked.first_response_at = now
-        fields.append("first_response_at")
-        deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
-    locked.save(update_fields=fields)
-    _event(
-        locked,
-        TimelineEvent.Kind.TRANSITION,
+    """A move through the runner; a visible answer by staff is the case's first response.
+    Without ``expected_version`` the caller's copy is the version it acted on."""
+
+    def first_response(locked: Complaint) -> list[str]:
+        if visible and actor.pk != locked.complainant_id and locked.first_response_at is None:
+            locked.first_response_at = timezone.now()
+            deadline_meet(subject=locked, kinds=[DeadlineKind.FIRST_RESPONSE])
+            return ["first_response_at"]
+        return []
+
+    return transition_run(
+        COMPLAINT_FLOW,
+        complaint,
+        name,
         actor=actor,
-        from_state=from_state,
-        to_state=locked.state,
-        transition=name,
         note=note,
-        visible=visible,
-    )
-    _sync_caller_copy(complaint, locked, fields)
-    return locked
-
-
-def _sync_caller_copy(complaint: Complaint, locked: Complaint, fields: list[str]) -> None:
-    """Bring the caller's instance up to date, so a second call with it is not seen as stale."""
-    for name in {*fields, "version"}:
-        attname = cast(models.Field, locked._meta.get_field(name)).attname
-        complaint.__dict__[attname] = getattr(locked, attname)
-        complaint._state.fields_cache.pop(name, None)
+        expected_version=complaint.version if expected_version is None else expected_version,
+        prepare=prepare,
+        condition_message=condition_message,
+        before_save=first_response,
+        context={"visible": visible},
+    ).instance
 
 
 @transaction.atomic
@@ -657,7 +647,7 @@ def complaint_add_info(
         ComplaintState.INVESTIGATION,
         ComplaintState.EVALUATION,
     ):
-        raise ComplaintConflict(_("案件已作出决定或已结束，不能再补充信息。"))
+        raise WrongState(_("案件已作出决定或已结束，不能再补充信息。"))
     files = list(files)
     if not text.strip() and not files:
         raise ValidationError({"text": [_("请填写补充内容或选择文件。")]})
@@ -843,9 +833,9 @@ def complaint_survey_answer(*, complaint: Complaint, actor: User, score: int, co
     if actor.pk != locked.complainant_id:
         raise PermissionDenied(_("只有投诉人本人可以评价。"))
     if locked.state not in (ComplaintState.CLOSED, ComplaintState.ARCHIVED) or locked.merged_into_id:
-        raise ComplaintConflict(_("案件结案后才能评价。"))
+        raise WrongState(_("案件结案后才能评价。"))
     if locked.satisfaction_at is not None:
-        raise ComplaintConflict(_("您已经评价过了，谢谢。"))
+        raise WrongState(_("您已经评价过了，谢谢。"))
     if score not in range(1, 6):
         raise ValidationError({"score": [_("请选择 1 到 5 分。")]})
     locked.satisfaction_score, locked.satisfaction_comment = score, comment.strip()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from core.service_errors import add_service_errors as add_service_errors  # re-exported: the one adapter
 
 from .models import (
     AWARENESS_SCALE,
@@ -30,16 +31,6 @@ from .models import (
 from .services import EVALUATION_FIELDS
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError next to the fields it names, or above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        target = (field_map or {}).get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def _radios() -> forms.RadioSelect:

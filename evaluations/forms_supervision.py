@@ -12,18 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.service_errors import add_service_errors as add_service_errors  # re-exported: the one adapter
 
 from .models import AppealState, Grade, Measure, Remedy
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError next to the field it names, or above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        target = (field_map or {}).get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 class SendBackForm(forms.Form):

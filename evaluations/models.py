@@ -393,7 +393,9 @@ class ListenerTask(models.Model):
     kind = models.CharField(_("类型"), max_length=32, choices=Measure.choices)
     description = models.TextField(_("要求"))
     due_at = models.DateTimeField(_("期限"))
-    state = models.CharField(_("状态"), max_length=16, choices=TaskState.choices, default=TaskState.OPEN)
+    # An FSM field so the runner moves it like every case; not protected, because an appeal's
+    # rework cancels the tasks it drops in bulk (one UPDATE, as before).
+    state = FSMField(_("状态"), max_length=16, choices=TaskState.choices, default=TaskState.OPEN)
     evidence = models.FileField(upload_to=task_evidence_path, blank=True, max_length=200)
     evidence_name = models.CharField(max_length=200, blank=True)
     evidence_type = models.CharField(max_length=100, blank=True)
@@ -437,6 +439,23 @@ class ListenerTask(models.Model):
             source = str(standard)
         return str(standard) if self.description == source else self.description
 
+    # --- transitions: declarative, no side effects (evaluations.services moves them) ---
+    @transition(field=state, source=TaskState.OPEN, target=TaskState.SUBMITTED)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.VERIFIED)
+    def verify(self) -> None:
+        pass
+
+    @transition(field=state, source=TaskState.SUBMITTED, target=TaskState.OPEN)
+    def send_back(self) -> None:
+        pass
+
+    @transition(field=state, source=[TaskState.OPEN, TaskState.SUBMITTED], target=TaskState.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
 
 class AppealState(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
@@ -453,7 +472,7 @@ class Appeal(models.Model):
     party = models.CharField(_("申请人身份"), max_length=16, choices=Party.choices)
     appellant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("理由"))
-    state = models.CharField(_("状态"), max_length=16, choices=AppealState.choices, default=AppealState.SUBMITTED)
+    state = FSMField(_("状态"), max_length=16, choices=AppealState.choices, default=AppealState.SUBMITTED)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("复核专业组成员"),
@@ -478,3 +497,20 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id} {self.party} {self.state}"
+
+    # --- transitions: declarative, no side effects (evaluations.services moves them) ---
+    @transition(field=state, source=AppealState.SUBMITTED, target=AppealState.REVIEWING)
+    def assign(self) -> None:
+        pass
+
+    @transition(field=state, source=AppealState.REVIEWING, target=AppealState.CONFIRMED)
+    def confirm_decision(self) -> None:
+        pass
+
+    @transition(field=state, source=AppealState.REVIEWING, target=AppealState.CHANGED)
+    def change_decision(self) -> None:
+        pass
+
+    @transition(field=state, source=AppealState.REVIEWING, target=AppealState.ANNULLED)
+    def annul_decision(self) -> None:
+        pass

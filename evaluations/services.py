@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,14 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed, has_transition_perm
 
 from accounts.policy import is_supervisor
 from accounts.roles import Role
 from complaints.models import Complaint, ComplaintState
 from complaints.selectors import complaint_get_for_update
 from complaints.services import (
-    ComplaintConflict,
     complaint_close,
     complaint_decide,
     complaint_record,
@@ -37,8 +35,10 @@ from complaints.services import (
     validate_evidence_file,
 )
 from core.deadlines import deadline_cancel, deadline_meet, deadline_open, due_for
+from core.errors import WrongState
 from core.models import DeadlineKind
 from core.notifications import notify
+from core.workflow import Move, Workflow, transition_run
 from listeners.holds import hold_place, hold_release, holds_settle
 
 from .measures import (
@@ -108,7 +108,7 @@ def reviewer_assign(*, complaint: Complaint, reviewer: User, actor: User) -> Rev
         complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION)
         or Evaluation.objects.filter(complaint=complaint, is_final=True).exists()
     ):
-        raise ComplaintConflict(_("最终评估形成后不能再增加评估人。"))
+        raise WrongState(_("最终评估形成后不能再增加评估人。"))
     reasons = reviewer_conflicts(reviewer, complaint)
     handled_other = (
         ReviewerAssignment.objects.filter(reviewer=reviewer, complaint__complainant_id=complaint.complainant_id)
@@ -139,7 +139,7 @@ def reviewer_step_aside(*, complaint: Complaint, reviewer: User, reason: str) ->
     if reviewer.pk not in reviewers_of(complaint):
         raise PermissionDenied(_("您不是本案的评估人。"))
     if Evaluation.objects.filter(complaint=complaint, is_final=True).exists():
-        raise ComplaintConflict(_("最终评估形成后不能再回避，请联系督导。"))
+        raise WrongState(_("最终评估形成后不能再回避，请联系督导。"))
     conflict_declare(complaint=complaint, reviewer=reviewer, reason=reason)
     ReviewerAssignment.objects.filter(complaint=complaint, reviewer=reviewer).delete()
     Evaluation.objects.filter(complaint=complaint, reviewer=reviewer, is_final=False, submitted_at=None).delete()
@@ -150,7 +150,7 @@ def reviewer_step_aside(*, complaint: Complaint, reviewer: User, reason: str) ->
 
 def _require_investigating(complaint: Complaint) -> None:
     if complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
-        raise ComplaintConflict(_("案件不在调查或评估阶段。"))
+        raise WrongState(_("案件不在调查或评估阶段。"))
 
 
 @transaction.atomic
@@ -246,9 +246,9 @@ def information_request_answer(*, request: InformationRequest, actor: User, answ
     if actor.pk != owner:
         raise PermissionDenied(_("这个问题不是问您的。"))
     if locked.answered_at is not None:
-        raise ComplaintConflict(_("这个问题已经回答过了。"))
+        raise WrongState(_("这个问题已经回答过了。"))
     if locked.complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
-        raise ComplaintConflict(_("案件已不在调查阶段，不需要再回复。"))
+        raise WrongState(_("案件已不在调查阶段，不需要再回复。"))
     if not answer.strip():
         raise ValidationError({"answer": [_("请填写回复。")]})
     locked.answer, locked.answered_at = answer.strip(), timezone.now()
@@ -323,9 +323,9 @@ def statement_save(*, statement: ListenerStatement, actor: User, body: str, subm
     if actor.pk != locked.listener.user_id:
         raise PermissionDenied(_("只有被投诉的倾听师本人可以撰写陈述。"))
     if locked.submitted_at is not None:
-        raise ComplaintConflict(_("陈述已经提交，不能再修改。"))
+        raise WrongState(_("陈述已经提交，不能再修改。"))
     if locked.complaint.state not in (ComplaintState.INVESTIGATION, ComplaintState.EVALUATION):
-        raise ComplaintConflict(_("案件已不在调查阶段，陈述不能再提交。"))
+        raise WrongState(_("案件已不在调查阶段，陈述不能再提交。"))
     if submit and not body.strip():
         raise ValidationError({"body": [_("请写下您的陈述再提交。")]})
     locked.body = body
@@ -399,7 +399,7 @@ def _validate_evaluation(evaluation: Evaluation) -> None:
 
 def _require_evaluating(complaint: Complaint) -> None:
     if complaint.state != ComplaintState.EVALUATION:
-        raise ComplaintConflict(_("案件不在评估阶段。"))
+        raise WrongState(_("案件不在评估阶段。"))
 
 
 @transaction.atomic
@@ -413,7 +413,7 @@ def evaluation_save(*, complaint: Complaint, reviewer: User, data: dict, submit:
         complaint=locked, reviewer=reviewer, is_final=False
     )
     if evaluation.submitted:
-        raise ComplaintConflict(_("您的评估已提交，不能再修改。"))
+        raise WrongState(_("您的评估已提交，不能再修改。"))
     for field in EVALUATION_FIELDS:
         if field in data:
             setattr(evaluation, field, data[field])
@@ -454,7 +454,7 @@ def evaluation_reconcile(*, complaint: Complaint, lead: User, data: dict, disagr
     if pending:
         raise ValidationError(_("还有评估人没有提交评估。"))
     if Evaluation.objects.filter(complaint=locked, is_final=True).exists():
-        raise ComplaintConflict(_("最终评估已经形成。"))
+        raise WrongState(_("最终评估已经形成。"))
     final = Evaluation(complaint=locked, reviewer=lead, is_final=True, disagreements=disagreements.strip())
     for field in EVALUATION_FIELDS:
         if field in data:
@@ -509,6 +509,38 @@ def _validate_money(complaint: Complaint, remedies: list[str], refund, compensat
     return {"refund_amount": refund_amount, "compensation_amount": compensation_amount}
 
 
+def _decision_record(move: Move[Decision]) -> None:
+    """A decision's moves are written on its complaint's timeline (staff only)."""
+    if move.note:
+        complaint_record(complaint=move.instance.complaint, actor=move.actor, note=move.note, visible=False)
+
+
+def _decision_for_update(pk: int) -> Decision:
+    return (
+        Decision.objects.select_for_update(of=("self",))
+        .select_related("complaint__listener__user", "complaint__session", "grade")
+        .get(pk=pk)
+    )
+
+
+DECISION_FLOW: Workflow[Decision] = Workflow(
+    model=Decision,
+    record=_decision_record,
+    lock=_decision_for_update,
+    refusals={
+        "request_approval": gettext_lazy("决定已经提交过了。"),
+        "confirm": gettext_lazy("决定已经提交过了。"),
+        "approve": gettext_lazy("这个决定不在待批准状态。"),
+        "send_back": gettext_lazy("这个决定不在待批准状态。"),
+        "notify": gettext_lazy("处理决定须先获批准（或确认）才能送达。"),
+    },
+)
+
+
+def _leads_or_supervises(decision: Decision, user: User) -> bool:
+    return is_lead(user, decision.complaint) or is_supervisor(user)
+
+
 @transaction.atomic
 def decision_draft(
     *,
@@ -546,7 +578,7 @@ def decision_draft(
     money = _validate_money(locked, remedies, refund_amount, compensation_amount)
     decision = Decision.objects.select_for_update().filter(complaint=locked).first()
     if decision is not None and decision.state != DecisionState.DRAFT:
-        raise ComplaintConflict(_("决定已提交审批或已批准，不能再修改。"))
+        raise WrongState(_("决定已提交审批或已批准，不能再修改。"))
     values = {
         "evaluation": final,
         "grade": grade,
@@ -570,48 +602,49 @@ def decision_draft(
 @transaction.atomic
 def decision_submit(*, decision: Decision, actor: User) -> Decision:
     """Send for a supervisor's approval when the grade or a money remedy requires it; else confirm."""
-    locked = Decision.objects.select_for_update().select_related("grade", "complaint").get(pk=decision.pk)
-    if not (is_lead(actor, locked.complaint) or is_supervisor(actor)):
-        raise PermissionDenied(_("只有本案主审或督导可以提交处理决定。"))
-    if locked.state != DecisionState.DRAFT:
-        raise ComplaintConflict(_("决定已经提交过了。"))
-    if locked.needs_approval:
-        locked.request_approval()
-        notify(
-            recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
-            kind="decision.pending_approval",
-            template="decision_pending_approval",
-            context={"reference": locked.complaint.reference, "grade": locked.grade.level},
-            link="/review/approvals/",
-        )
-    else:
-        locked.confirm()
-    locked.save(update_fields=["state"])
-    complaint_record(
-        complaint=locked.complaint,
+
+    def ask_supervisors(move: Move[Decision]) -> None:
+        if move.to_state == DecisionState.PENDING_APPROVAL:
+            notify(
+                recipients=get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True),
+                kind="decision.pending_approval",
+                template="decision_pending_approval",
+                context={"reference": move.instance.complaint.reference, "grade": move.instance.grade.level},
+                link="/review/approvals/",
+            )
+
+    return transition_run(
+        DECISION_FLOW,
+        decision,
+        lambda locked: "request_approval" if locked.needs_approval else "confirm",
         actor=actor,
-        note=_("处理决定（%(g)s 级）已提交：%(s)s") % {"g": locked.grade.level, "s": locked.get_state_display()},
-        visible=False,
-    )
-    return locked
+        allowed=_leads_or_supervises,
+        denied_message=_("只有本案主审或督导可以提交处理决定。"),
+        note=lambda locked: _("处理决定（%(g)s 级）已提交：%(s)s")
+        % {"g": locked.grade.level, "s": locked.get_state_display()},
+        effects=ask_supervisors,
+    ).instance
 
 
 @transaction.atomic
 def decision_approve(*, decision: Decision, actor: User) -> Decision:
     """A supervisor approves; each approved money remedy is told to the main platform via the outbox."""
-    locked = Decision.objects.select_for_update().select_related("complaint__session").get(pk=decision.pk)
-    if locked.state != DecisionState.PENDING_APPROVAL:
-        raise ComplaintConflict(_("这个决定不在待批准状态。"))
-    if not has_transition_perm(locked.approve, actor):
-        raise PermissionDenied(_("只有督导可以批准处理决定。"))
-    if locked.decided_by_id == actor.pk:
-        raise PermissionDenied(_("起草决定的人不能自己批准，请另一位督导批准。"))
-    locked.approve()
-    locked.approved_by, locked.approved_at = actor, timezone.now()
-    locked.save(update_fields=["state", "approved_by", "approved_at"])
-    _money_to_platform(locked)
-    complaint_record(complaint=locked.complaint, actor=actor, note=_("督导批准了处理决定。"), visible=False)
-    return locked
+
+    def not_own(locked: Decision) -> None:
+        if locked.decided_by_id == actor.pk:
+            raise PermissionDenied(_("起草决定的人不能自己批准，请另一位督导批准。"))
+
+    return transition_run(
+        DECISION_FLOW,
+        decision,
+        "approve",
+        actor=actor,
+        denied_message=_("只有督导可以批准处理决定。"),
+        validate=not_own,
+        prepare={"approved_by": actor, "approved_at": timezone.now()},
+        note=_("督导批准了处理决定。"),
+        effects=lambda move: _money_to_platform(move.instance),
+    ).instance
 
 
 def _money_to_platform(decision: Decision) -> None:
@@ -666,27 +699,30 @@ def _money_changed_to_platform(decision: Decision, *, added: set[str], withdrawn
 
 @transaction.atomic
 def decision_send_back(*, decision: Decision, actor: User, reason: str) -> Decision:
-    locked = Decision.objects.select_for_update().select_related("complaint").get(pk=decision.pk)
-    if locked.state != DecisionState.PENDING_APPROVAL:
-        raise ComplaintConflict(_("这个决定不在待批准状态。"))
-    if not has_transition_perm(locked.send_back, actor):
-        raise PermissionDenied(_("只有督导可以退回处理决定。"))
-    if not reason.strip():
-        raise ValidationError({"reason": [_("请写明退回的理由。")]})
-    locked.send_back()
-    locked.returned_reason = reason.strip()
-    locked.save(update_fields=["state", "returned_reason"])
-    complaint_record(
-        complaint=locked.complaint, actor=actor, note=_("督导退回：%(r)s") % {"r": reason.strip()}, visible=False
-    )
-    notify(
-        recipients=[locked.decided_by],
-        kind="decision.returned",
-        template="decision_returned",
-        context={"reference": locked.complaint.reference, "reason": reason.strip()},
-        link=review_link(locked.complaint),
-    )
-    return locked
+    def with_reason(locked: Decision) -> None:
+        if not reason.strip():
+            raise ValidationError({"reason": [_("请写明退回的理由。")]})
+
+    def tell_the_drafter(move: Move[Decision]) -> None:
+        notify(
+            recipients=[move.instance.decided_by],
+            kind="decision.returned",
+            template="decision_returned",
+            context={"reference": move.instance.complaint.reference, "reason": reason.strip()},
+            link=review_link(move.instance.complaint),
+        )
+
+    return transition_run(
+        DECISION_FLOW,
+        decision,
+        "send_back",
+        actor=actor,
+        denied_message=_("只有督导可以退回处理决定。"),
+        validate=with_reason,
+        prepare={"returned_reason": reason.strip()},
+        note=_("督导退回：%(r)s") % {"r": reason.strip()},
+        effects=tell_the_drafter,
+    ).instance
 
 
 @transaction.atomic
@@ -697,7 +733,7 @@ def decision_record_listener_response(*, decision: Decision, actor: User, respon
     if actor.pk != listener_user and actor.pk not in reviewers_of(locked.complaint):
         raise PermissionDenied(_("您不能记录倾听师的意见。"))
     if actor.pk == listener_user and locked.state != DecisionState.NOTIFIED:
-        raise ComplaintConflict(_("决定送达后才能回复意见。"))
+        raise WrongState(_("决定送达后才能回复意见。"))
     if response not in ListenerResponse.values or response == ListenerResponse.PENDING:
         raise ValidationError({"listener_response": [_("请选择同意或不同意。")]})
     if response == ListenerResponse.DISAGREES and not reason.strip():
@@ -721,19 +757,16 @@ def decision_notify(*, decision: Decision, actor: User) -> Decision:
     at this decision), an interview request, the complaint's transitions and the notifications
     all happen together or not at all.
     """
-    locked = (
-        Decision.objects.select_for_update()
-        .select_related("complaint__listener__user", "complaint__session", "grade")
-        .get(pk=decision.pk)
-    )
+    locked = transition_run(
+        DECISION_FLOW,
+        decision,
+        "notify",
+        actor=actor,
+        allowed=_leads_or_supervises,
+        denied_message=_("只有本案主审或督导可以送达处理决定。"),
+        prepare={"notified_at": timezone.now()},
+    ).instance
     complaint = locked.complaint
-    if not (is_lead(actor, complaint) or is_supervisor(actor)):
-        raise PermissionDenied(_("只有本案主审或督导可以送达处理决定。"))
-    if not can_proceed(locked.notify):
-        raise ComplaintConflict(_("处理决定须先获批准（或确认）才能送达。"))
-    locked.notify()
-    locked.notified_at = timezone.now()
-    locked.save(update_fields=["state", "notified_at"])
     complaint_decide(complaint=complaint, actor=actor, note=locked.text_to_complainant)
     tasks = _apply_measures(locked, actor)
     notify(
@@ -804,23 +837,53 @@ def _request_interview_and_report(decision: Decision, actor: User, measures: lis
 # --- follow-up tasks ------------------------------------------------------------------------------
 
 
+def _task_for_update(pk: int) -> ListenerTask:
+    return (
+        ListenerTask.objects.select_for_update(of=("self",))
+        .select_related("listener", "decision__complaint")
+        .get(pk=pk)
+    )
+
+
+TASK_REVIEWED = gettext_lazy("这个任务还没有提交，或已核实。")
+TASK_FLOW: Workflow[ListenerTask] = Workflow(
+    model=ListenerTask,
+    lock=_task_for_update,
+    refusals={"submit": gettext_lazy("这个任务已提交或已核实。"), "verify": TASK_REVIEWED, "send_back": TASK_REVIEWED},
+)
+
+
 @transaction.atomic
 def task_submit(*, task: ListenerTask, actor: User, note: str, upload: UploadedFile | None = None) -> ListenerTask:
-    locked = ListenerTask.objects.select_for_update().select_related("listener").get(pk=task.pk)
-    if actor.pk != locked.listener.user_id:
-        raise PermissionDenied(_("只有本人可以提交任务完成情况。"))
-    if locked.state not in (TaskState.OPEN,):
-        raise ComplaintConflict(_("这个任务已提交或已核实。"))
-    if not note.strip() and upload is None:
-        raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
-    if upload is not None:
-        locked.evidence_type = validate_evidence_file(upload, field="evidence")
-        locked.evidence.save("evidence", upload, save=False)
-        locked.evidence_name = safe_filename(upload.name or "")
-    locked.evidence_note = note.strip()
-    locked.state, locked.submitted_at = TaskState.SUBMITTED, timezone.now()
-    locked.save(update_fields=["evidence", "evidence_name", "evidence_type", "evidence_note", "state", "submitted_at"])
-    return locked
+    def has_evidence(locked: ListenerTask) -> None:
+        if not note.strip() and upload is None:
+            raise ValidationError({"evidence_note": [_("请写下完成情况或上传证明。")]})
+        if upload is not None:
+            locked.evidence_type = validate_evidence_file(upload, field="evidence")
+
+    def store(locked: ListenerTask) -> list[str]:
+        if upload is not None:
+            locked.evidence.save("evidence", upload, save=False)
+            locked.evidence_name = safe_filename(upload.name or "")
+        return ["evidence", "evidence_name", "evidence_type"]
+
+    return transition_run(
+        TASK_FLOW,
+        task,
+        "submit",
+        actor=actor,
+        allowed=lambda locked, user: user.pk == locked.listener.user_id,
+        denied_message=_("只有本人可以提交任务完成情况。"),
+        validate=has_evidence,
+        prepare={"evidence_note": note.strip(), "submitted_at": timezone.now()},
+        before_save=store,
+    ).instance
+
+
+def _may_verify(task: ListenerTask, user: User) -> bool:
+    # A task from another source (an ethics case) is verified by supervisors.
+    complaint = task.decision.complaint if task.decision is not None else None
+    return is_supervisor(user) or (complaint is not None and user.pk in reviewers_of(complaint))
 
 
 @transaction.atomic
@@ -835,37 +898,42 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
         complaint_get_for_update(parent["decision__complaint_id"])
     elif parent["source_type_id"] is not None:
         source_lock(parent["source_type_id"], parent["source_id"])
-    locked = ListenerTask.objects.select_for_update(of=("self",)).select_related("decision__complaint").get(pk=task.pk)
-    # A task from another source (an ethics case) is verified by supervisors.
-    complaint = locked.decision.complaint if locked.decision is not None else None
-    if not (is_supervisor(actor) or (complaint is not None and actor.pk in reviewers_of(complaint))):
-        raise PermissionDenied(_("只有本案评估人或督导可以核实任务。"))
-    if locked.state != TaskState.SUBMITTED:
-        raise ComplaintConflict(_("这个任务还没有提交，或已核实。"))
-    if not accepted and not note.strip():
-        raise ValidationError({"review_note": [_("退回时请说明还需要什么。")]})
-    locked.review_note = note.strip()
-    if accepted:
-        locked.state, locked.verified_by, locked.verified_at = TaskState.VERIFIED, actor, timezone.now()
-        deadline_meet(subject=locked, kinds=[DeadlineKind.LISTENER_TASK])
-    else:
-        locked.state = TaskState.OPEN
-    locked.save(update_fields=["review_note", "state", "verified_by", "verified_at"])
-    notify(
-        recipients=[locked.listener.user],
-        kind="listener.task_reviewed",
-        template="task_reviewed",
-        context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
-        link="/portal/tasks/",
-    )
-    if accepted:
+
+    def with_note(locked: ListenerTask) -> None:
+        if not accepted and not note.strip():
+            raise ValidationError({"review_note": [_("退回时请说明还需要什么。")]})
+
+    def reviewed(move: Move[ListenerTask]) -> None:
+        locked = move.instance
+        notify(
+            recipients=[locked.listener.user],
+            kind="listener.task_reviewed",
+            template="task_reviewed",
+            context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
+            link="/portal/tasks/",
+        )
+        if not accepted:
+            return
         # Whatever hold this task's case placed may have ended with it.
         holds_settle(listener=locked.listener, actor=actor)
-    if accepted and locked.decision is not None:
-        _close_when_all_verified(locked.decision, actor)
-    elif accepted:
-        source_tasks_done(locked, actor)
-    return locked
+        if locked.decision is not None:
+            _close_when_all_verified(locked.decision, actor)
+        else:
+            source_tasks_done(locked, actor)
+
+    verified = {"verified_by": actor, "verified_at": timezone.now()} if accepted else {}
+    return transition_run(
+        TASK_FLOW,
+        task,
+        "verify" if accepted else "send_back",
+        actor=actor,
+        allowed=_may_verify,
+        denied_message=_("只有本案评估人或督导可以核实任务。"),
+        validate=with_note,
+        prepare={"review_note": note.strip(), **verified},
+        meet=[DeadlineKind.LISTENER_TASK] if accepted else [],
+        effects=reviewed,
+    ).instance
 
 
 def _close_when_all_verified(decision: Decision, actor: User) -> None:
@@ -898,18 +966,18 @@ def appeal_file(*, decision: Decision, actor: User, reason: str) -> Appeal:
         if locked.notified_at is None or now > locked.notified_at + timedelta(days=LISTENER_APPEAL_DAYS):
             raise ValidationError(_("申诉须在决定送达后 %(d)s 天内提出。") % {"d": LISTENER_APPEAL_DAYS})
         if locked.appeals.filter(party=Party.LISTENER).exists():
-            raise ComplaintConflict(_("每个决定只能申诉一次。"))
+            raise WrongState(_("每个决定只能申诉一次。"))
     elif actor.pk == complaint.complainant_id:
         party = Party.COMPLAINANT
         closed_at = _closed_at(complaint)
         if complaint.state not in (ComplaintState.CLOSED, ComplaintState.ARCHIVED) or closed_at is None:
-            raise ComplaintConflict(_("案件结案后才能申请复核。"))
+            raise WrongState(_("案件结案后才能申请复核。"))
         if now > closed_at + timedelta(days=COMPLAINANT_REOPEN_DAYS):
             raise ValidationError(_("申请复核须在结案后 %(d)s 天内提出。") % {"d": COMPLAINANT_REOPEN_DAYS})
         if locked.appeals.filter(
             party=Party.COMPLAINANT, state__in=[AppealState.SUBMITTED, AppealState.REVIEWING]
         ).exists():
-            raise ComplaintConflict(_("已有一份复核申请正在处理。"))
+            raise WrongState(_("已有一份复核申请正在处理。"))
     else:
         raise PermissionDenied(_("只有倾听师本人或投诉人可以申诉。"))
     appeal = Appeal.objects.create(decision=locked, party=party, appellant=actor, reason=reason.strip())
@@ -929,36 +997,74 @@ def appeal_file(*, decision: Decision, actor: User, reason: str) -> Appeal:
     return appeal
 
 
+def _appeal_record(move: Move[Appeal]) -> None:
+    """An appeal's moves are written on its complaint's timeline."""
+    complaint_record(
+        complaint=move.instance.decision.complaint,
+        actor=move.actor,
+        note=move.note,
+        visible=move.context.get("visible", False),
+    )
+
+
+APPEAL_FLOW: Workflow[Appeal] = Workflow(
+    model=Appeal,
+    record=_appeal_record,
+    lock=lambda pk: Appeal.objects.select_for_update(of=("self",))
+    .select_related("decision__complaint__listener")
+    .get(pk=pk),
+    refusals={
+        "assign": gettext_lazy("这份申诉已安排或已处理。"),
+        **dict.fromkeys(
+            ["confirm_decision", "change_decision", "annul_decision"], gettext_lazy("这份申诉不在复核中。")
+        ),
+    },
+)
+OUTCOME_MOVES = {
+    AppealState.CONFIRMED: "confirm_decision",
+    AppealState.CHANGED: "change_decision",
+    AppealState.ANNULLED: "annul_decision",
+}
+
+
 @transaction.atomic
 def appeal_assign(*, appeal: Appeal, actor: User, reviewer: User) -> Appeal:
     """A supervisor takes the appeal with a reviewer who had no part in the original evaluation."""
-    locked = Appeal.objects.select_for_update().select_related("decision__complaint").get(pk=appeal.pk)
-    complaint = locked.decision.complaint
-    if not is_supervisor(actor):
-        raise PermissionDenied(_("只有督导可以安排复核。"))
-    if locked.state != AppealState.SUBMITTED:
-        raise ComplaintConflict(_("这份申诉已安排或已处理。"))
-    original = reviewers_of(complaint) | set(
-        Evaluation.objects.filter(complaint=complaint).values_list("reviewer_id", flat=True)
-    )
-    if reviewer.pk in original:
-        raise ValidationError({"reviewer": [_("复核须由未参与原评估的专业组成员进行。")]})
-    if not reviewer.has_role(Role.REVIEWER):
-        raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
-    reasons = reviewer_conflicts(reviewer, complaint)
-    if reasons:
-        raise ValidationError({"reviewer": ["".join(reasons)]})
-    locked.reviewer, locked.supervisor, locked.state = reviewer, actor, AppealState.REVIEWING
-    locked.save(update_fields=["reviewer", "supervisor", "state"])
-    complaint_record(complaint=complaint, actor=actor, note=_("申诉已安排复核。"), visible=False)
-    notify(
-        recipients=[reviewer],
-        kind="appeal.assigned",
-        template="case_assigned",
-        context={"reference": complaint.reference},
-        link="/review/appeals/",
-    )
-    return locked
+
+    def independent(locked: Appeal) -> None:
+        complaint = locked.decision.complaint
+        original = reviewers_of(complaint) | set(
+            Evaluation.objects.filter(complaint=complaint).values_list("reviewer_id", flat=True)
+        )
+        if reviewer.pk in original:
+            raise ValidationError({"reviewer": [_("复核须由未参与原评估的专业组成员进行。")]})
+        if not reviewer.has_role(Role.REVIEWER):
+            raise ValidationError({"reviewer": [_("只能指派给专业组成员。")]})
+        reasons = reviewer_conflicts(reviewer, complaint)
+        if reasons:
+            raise ValidationError({"reviewer": ["".join(reasons)]})
+
+    def tell_the_reviewer(move: Move[Appeal]) -> None:
+        notify(
+            recipients=[reviewer],
+            kind="appeal.assigned",
+            template="case_assigned",
+            context={"reference": move.instance.decision.complaint.reference},
+            link="/review/appeals/",
+        )
+
+    return transition_run(
+        APPEAL_FLOW,
+        appeal,
+        "assign",
+        actor=actor,
+        allowed=lambda locked, user: is_supervisor(user),
+        denied_message=_("只有督导可以安排复核。"),
+        validate=independent,
+        prepare={"reviewer": reviewer, "supervisor": actor},
+        note=_("申诉已安排复核。"),
+        effects=tell_the_reviewer,
+    ).instance
 
 
 @transaction.atomic
@@ -973,56 +1079,63 @@ def appeal_resolve(
     remedies: list[str] | None = None,
 ) -> Appeal:
     """Confirm, change (measures recomputed: tasks, statuses, interview) or annul the decision."""
-    locked = Appeal.objects.select_for_update().select_related("decision__complaint__listener").get(pk=appeal.pk)
-    decision = Decision.objects.select_for_update().get(pk=locked.decision_id)
-    complaint = decision.complaint
-    if actor.pk not in (locked.supervisor_id, locked.reviewer_id):
-        raise PermissionDenied(_("只有负责复核的督导或专业组成员可以作出复核结论。"))
-    if locked.state != AppealState.REVIEWING:
-        raise ComplaintConflict(_("这份申诉不在复核中。"))
-    if outcome not in (AppealState.CONFIRMED, AppealState.CHANGED, AppealState.ANNULLED):
-        raise ValidationError({"outcome": [_("请选择复核结论。")]})
-    if not note.strip():
-        raise ValidationError({"outcome_note": [_("请写明复核理由。")]})
-    old_money = {r for r in decision.remedies if r in MONEY_REMEDIES}
-    if outcome == AppealState.CHANGED:
-        new_money = {
-            r for r in (remedies if remedies is not None else (grade or decision.grade).remedies) if r in MONEY_REMEDIES
-        }
-    elif outcome == AppealState.ANNULLED:
-        new_money = set()
-    else:
-        new_money = old_money
-    if new_money != old_money and actor.pk != locked.supervisor_id:
-        raise PermissionDenied(_("涉及退款或补偿的变更须由负责复核的督导作出。"))
-    if outcome == AppealState.CHANGED:
-        new_grade = grade or decision.grade
-        _rework(decision, actor, new_grade, list(new_grade.measures if measures is None else measures),
-                list(new_grade.remedies if remedies is None else remedies))  # fmt: skip
-    elif outcome == AppealState.ANNULLED:
-        _rework(decision, actor, decision.grade, [], [])
-    if new_money != old_money:
-        _money_changed_to_platform(decision, added=new_money - old_money, withdrawn=old_money - new_money)
-    locked.state, locked.outcome_note, locked.resolved_at = outcome, note.strip(), timezone.now()
-    locked.save(update_fields=["state", "outcome_note", "resolved_at"])
-    complaint_record(
-        complaint=complaint,
+    money: dict[str, set[str]] = {}
+
+    def well_founded(locked: Appeal) -> None:
+        if outcome not in OUTCOME_MOVES:
+            raise ValidationError({"outcome": [_("请选择复核结论。")]})
+        if not note.strip():
+            raise ValidationError({"outcome_note": [_("请写明复核理由。")]})
+        decision = Decision.objects.select_for_update().get(pk=locked.decision_id)
+        money["old"] = old_money = {r for r in decision.remedies if r in MONEY_REMEDIES}
+        if outcome == AppealState.CHANGED:
+            new_remedies = remedies if remedies is not None else (grade or decision.grade).remedies
+            money["new"] = {r for r in new_remedies if r in MONEY_REMEDIES}
+        elif outcome == AppealState.ANNULLED:
+            money["new"] = set()
+        else:
+            money["new"] = old_money
+        if money["new"] != old_money and actor.pk != locked.supervisor_id:
+            raise PermissionDenied(_("涉及退款或补偿的变更须由负责复核的督导作出。"))
+
+    def apply_outcome(move: Move[Appeal]) -> None:
+        locked = move.instance
+        decision = Decision.objects.get(pk=locked.decision_id)
+        if outcome == AppealState.CHANGED:
+            new_grade = grade or decision.grade
+            _rework(decision, actor, new_grade, list(new_grade.measures if measures is None else measures),
+                    list(new_grade.remedies if remedies is None else remedies))  # fmt: skip
+        elif outcome == AppealState.ANNULLED:
+            _rework(decision, actor, decision.grade, [], [])
+        old_money, new_money = money["old"], money["new"]
+        if new_money != old_money:
+            _money_changed_to_platform(decision, added=new_money - old_money, withdrawn=old_money - new_money)
+        complaint = decision.complaint
+        notify(
+            recipients=[locked.appellant],
+            kind="appeal.resolved",
+            template="appeal_resolved",
+            context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
+            link=(
+                f"/complaints/{complaint.reference}/"
+                if locked.party == Party.COMPLAINANT
+                else f"/portal/complaints/{complaint.pk}/"
+            ),
+        )
+
+    return transition_run(
+        APPEAL_FLOW,
+        appeal,
+        lambda locked: OUTCOME_MOVES.get(cast(AppealState, outcome), "confirm_decision"),
         actor=actor,
-        note=_("复核结论：%(o)s。%(n)s") % {"o": AppealState(outcome).label, "n": note.strip()},
-        visible=locked.party == Party.COMPLAINANT or outcome != AppealState.CONFIRMED,
-    )
-    notify(
-        recipients=[locked.appellant],
-        kind="appeal.resolved",
-        template="appeal_resolved",
-        context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
-        link=(
-            f"/complaints/{complaint.reference}/"
-            if locked.party == Party.COMPLAINANT
-            else f"/portal/complaints/{complaint.pk}/"
-        ),
-    )
-    return locked
+        allowed=lambda locked, user: user.pk in (locked.supervisor_id, locked.reviewer_id),
+        denied_message=_("只有负责复核的督导或专业组成员可以作出复核结论。"),
+        validate=well_founded,
+        prepare={"outcome_note": note.strip(), "resolved_at": timezone.now()},
+        note=lambda locked: _("复核结论：%(o)s。%(n)s") % {"o": AppealState(outcome).label, "n": note.strip()},
+        context={"visible": appeal.party == Party.COMPLAINANT or outcome != AppealState.CONFIRMED},
+        effects=apply_outcome,
+    ).instance
 
 
 def _rework(decision: Decision, actor: User, grade: Grade, measures: list[str], remedies: list[str]) -> None:

@@ -112,6 +112,8 @@ class CompetencyInterview(models.Model):
     total_shown = models.BooleanField(_("向倾听师显示总分"), default=False)
     eligible_to_reapply_at = models.DateTimeField(_("可重新申请时间"), null=True, blank=True)
     cancel_reason = models.TextField(_("取消原因"), blank=True)
+    # Bumped by every move (core.workflow): a page or call made on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("胜任力考核面试")

@@ -28,9 +28,10 @@ from accounts.policy import is_supervisor as _is_supervisor
 from accounts.roles import Role
 from complaints.models import Complaint
 from complaints.services import reviewer_conflicts, safe_filename, validate_evidence_file
-from core.deadlines import deadline_cancel, deadline_meet, deadline_open, deadline_set_owner, due_for
+from core.deadlines import deadline_meet, deadline_open, deadline_set_owner, due_for
 from core.models import DeadlineKind, DeadlinePolicy
 from core.notifications import notify
+from core.workflow import Move, Workflow, transition_run
 from listeners.holds import hold_place, holds_of, holds_release_ending, holds_settle
 from listeners.models import HoldEnd, ListenerProfile, ListenerStatus
 
@@ -122,9 +123,36 @@ def _require_listener(interview: CompetencyInterview, user: User) -> None:
         raise PermissionDenied(_("只有被面试的倾听师本人可以进行此操作。"))
 
 
+PANEL_LEAD_ONLY = gettext_lazy("只有主面试官或督导可以进行此操作。")
+
+
+def _leads_panel(interview: CompetencyInterview, user: User) -> bool:
+    return _is_supervisor(user) or interview.main_interviewer_id == user.pk
+
+
 def _require_panel_lead(interview: CompetencyInterview, user: User) -> None:
-    if not (_is_supervisor(user) or interview.main_interviewer_id == user.pk):
-        raise PermissionDenied(_("只有主面试官或督导可以进行此操作。"))
+    if not _leads_panel(interview, user):
+        raise PermissionDenied(PANEL_LEAD_ONLY)
+
+
+# Interviews keep their history in pghistory's event table (a database trigger writes the row),
+# so the workflow has no recorder. Their edges (the staff pages, the portal) still read a refused
+# move as a ValidationError; once they take the conflict family through core.service_errors,
+# ``wrong_state`` goes and the refusals become WrongState like every other case's.
+INTERVIEW_FLOW: Workflow[CompetencyInterview] = Workflow(
+    model=CompetencyInterview,
+    lock=interview_get_for_update,
+    wrong_state=ValidationError,
+    refusals={
+        "open_scheduling": gettext_lazy("该面试已不在“已提出”状态。"),
+        "book": gettext_lazy("该面试当前不能预约时段。"),
+        "hold": gettext_lazy("只有已安排的面试可以记录为已进行。"),
+        "mark_no_show": gettext_lazy("只有已安排的面试可以记为未出席。"),
+        "release_slot": gettext_lazy("只有等待个案报告的面试可以释放时段。"),
+        "score": gettext_lazy("只有已进行的面试可以评分。"),
+        "send_result": gettext_lazy("只有已评分的面试可以发送结果。"),
+    },
+)
 
 
 def _has_case_report(interview: CompetencyInterview) -> bool:
@@ -219,23 +247,25 @@ def interview_request(
 
 
 @transaction.atomic
-def interview_open_scheduling(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+def interview_open_scheduling(
+    *, interview: CompetencyInterview, actor: User, expected_version: int | None = None
+) -> CompetencyInterview:
     """A supervisor invites the listener to book a slot."""
     _require_supervisor(actor)
-    locked = interview_get_for_update(interview.pk)
-    if locked.state != InterviewState.REQUESTED:
-        raise ValidationError(_("该面试已不在“已提出”状态。"))
-    locked.open_scheduling()
-    locked.save(update_fields=["state"])
-    notify(
-        recipients=[locked.listener.user],
-        kind="listener.interview_scheduling",
-        template="interview_scheduling_open",
-        context={"lead_hours": lead_hours(case_report_lead())},
-        link=_portal_link(locked),
-        dedupe_key=f"interview_scheduling:{locked.pk}",
-    )
-    return locked
+
+    def invite(move: Move[CompetencyInterview]) -> None:
+        notify(
+            recipients=[move.instance.listener.user],
+            kind="listener.interview_scheduling",
+            template="interview_scheduling_open",
+            context={"lead_hours": lead_hours(case_report_lead())},
+            link=_portal_link(move.instance),
+            dedupe_key=f"interview_scheduling:{move.instance.pk}",
+        )
+
+    return transition_run(
+        INTERVIEW_FLOW, interview, "open_scheduling", actor=actor, expected_version=expected_version, effects=invite
+    ).instance
 
 
 @transaction.atomic
@@ -278,49 +308,64 @@ def interview_book(*, interview: CompetencyInterview, slot: InterviewSlot, actor
     that away can only be booked once the report is in. Without the report a CASE_REPORT deadline is opened; with it
     the meeting number is issued at once.
     """
-    locked = interview_get_for_update(interview.pk)
-    _require_listener(locked, actor)
-    if locked.state not in (InterviewState.REQUESTED, InterviewState.SCHEDULING):
-        raise ValidationError(_("该面试当前不能预约时段。"))
-    slot = slot_get_for_update(slot.pk)
-    if slot.interview_id is not None:
-        raise ValidationError({"slot": [_("该时段已被预约，请选择其他时段。")]})
-    now = timezone.now()
-    if slot.starts_at <= now:
-        raise ValidationError({"slot": [_("该时段已开始或已过去。")]})
-    has_report = _has_case_report(locked)
     lead = case_report_lead()
-    if not has_report and slot.starts_at - now < lead:
-        raise ValidationError(
-            {
-                "slot": [
-                    _(
-                        "个案报告须在面试前至少 %(hours)d 小时提交。该时段距现在不足 %(hours)d 小时，"
-                        "请先上传个案报告，或选择更晚的时段。"
-                    )
-                    % {"hours": lead_hours(lead)}
-                ]
-            }
-        )
-    slot.interview = locked
-    slot.save(update_fields=["interview"])
-    locked.book()
-    if has_report:
+    booked: dict[str, InterviewSlot] = {}
+
+    def slot_free(locked: CompetencyInterview) -> None:
+        booked["slot"] = free = slot_get_for_update(slot.pk)
+        if free.interview_id is not None:
+            raise ValidationError({"slot": [_("该时段已被预约，请选择其他时段。")]})
+        now = timezone.now()
+        if free.starts_at <= now:
+            raise ValidationError({"slot": [_("该时段已开始或已过去。")]})
+        if not _has_case_report(locked) and free.starts_at - now < lead:
+            raise ValidationError(
+                {
+                    "slot": [
+                        _(
+                            "个案报告须在面试前至少 %(hours)d 小时提交。该时段距现在不足 %(hours)d 小时，"
+                            "请先上传个案报告，或选择更晚的时段。"
+                        )
+                        % {"hours": lead_hours(lead)}
+                    ]
+                }
+            )
+
+    def confirm_with_report(locked: CompetencyInterview) -> list[str]:
+        # With the report in, booking schedules at once: one move, one row in the history.
+        if not _has_case_report(locked):
+            return []
         locked.confirm()
         locked.meeting_number = _new_meeting_number()
-    else:
-        deadline_open(
-            subject=locked,
-            kind=DeadlineKind.CASE_REPORT,
-            label=_("面试个案报告"),
-            link=_portal_link(locked),
-            owner=locked.listener.user,
-            due_at=slot.starts_at - lead,
-        )
-    locked.save(update_fields=["state", "meeting_number"])
-    if has_report:
-        _notify_scheduled(locked, slot)
-    return locked
+        return ["meeting_number"]
+
+    def take_slot(move: Move[CompetencyInterview]) -> None:
+        locked, free = move.instance, booked["slot"]
+        free.interview = locked
+        free.save(update_fields=["interview"])
+        if locked.state == InterviewState.SCHEDULED:
+            _notify_scheduled(locked, free)
+        else:
+            deadline_open(
+                subject=locked,
+                kind=DeadlineKind.CASE_REPORT,
+                label=_("面试个案报告"),
+                link=_portal_link(locked),
+                owner=locked.listener.user,
+                due_at=free.starts_at - lead,
+            )
+
+    return transition_run(
+        INTERVIEW_FLOW,
+        interview,
+        "book",
+        actor=actor,
+        allowed=lambda locked, user: locked.listener.user_id == user.pk,
+        denied_message=_("只有被面试的倾听师本人可以进行此操作。"),
+        validate=slot_free,
+        before_save=confirm_with_report,
+        effects=take_slot,
+    ).instance
 
 
 @transaction.atomic
@@ -347,10 +392,14 @@ def material_upload(
     if kind == MaterialKind.CASE_REPORT:
         deadline_meet(subject=locked, kinds=[DeadlineKind.CASE_REPORT])
         if locked.state == InterviewState.MATERIALS_DUE:
-            locked.confirm()
-            locked.meeting_number = _new_meeting_number()
-            locked.save(update_fields=["state", "meeting_number"])
-            _notify_scheduled(locked, _booked_slot(locked))
+            transition_run(
+                INTERVIEW_FLOW,
+                locked,
+                "confirm",
+                actor=actor,
+                prepare={"meeting_number": _new_meeting_number()},
+                effects=lambda move: _notify_scheduled(move.instance, _booked_slot(move.instance)),
+            )
     return material
 
 
@@ -411,84 +460,113 @@ def panel_set(
 
 @transaction.atomic
 def interview_hold(
-    *, interview: CompetencyInterview, started_at: datetime, ended_at: datetime, actor: User
+    *,
+    interview: CompetencyInterview,
+    started_at: datetime,
+    ended_at: datetime,
+    actor: User,
+    expected_version: int | None = None,
 ) -> CompetencyInterview:
     """Record that the interview took place (40–60 minutes) and open the one-week result deadline."""
-    locked = interview_get_for_update(interview.pk)
-    _require_panel_lead(locked, actor)
-    if locked.state != InterviewState.SCHEDULED:
-        raise ValidationError(_("只有已安排的面试可以记录为已进行。"))
-    if not locked.has_panel():
-        raise ValidationError(_("请先确定主面试官和至少一名观察员。"))
-    minutes = (ended_at - started_at).total_seconds() / 60
-    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        raise ValidationError(
-            {"ended_at": [_("面试时长须在 %(lo)d 至 %(hi)d 分钟之间。") % {"lo": MIN_MINUTES, "hi": MAX_MINUTES}]}
+
+    def fits_the_slot(locked: CompetencyInterview) -> None:
+        minutes = (ended_at - started_at).total_seconds() / 60
+        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+            raise ValidationError(
+                {"ended_at": [_("面试时长须在 %(lo)d 至 %(hi)d 分钟之间。") % {"lo": MIN_MINUTES, "hi": MAX_MINUTES}]}
+            )
+        if ended_at > timezone.now():
+            raise ValidationError({"ended_at": [_("面试结束时间不能晚于现在。")]})
+        slot = _booked_slot(locked)
+        # The record is of the booked interview: it starts around the slot, not days apart from it.
+        if slot is not None and not (slot.starts_at - HOLD_TOLERANCE <= started_at <= slot.ends_at + HOLD_TOLERANCE):
+            raise ValidationError(
+                {"started_at": [_("开始时间须与预约的时段（%(slot)s）相符。") % {"slot": _slot_text(slot)}]}
+            )
+
+    def result_due(move: Move[CompetencyInterview]) -> None:
+        deadline_open(
+            subject=move.instance,
+            kind=DeadlineKind.INTERVIEW_RESULT,
+            label=_("面试结果与反馈"),
+            link=f"/admin/interviews/competencyinterview/{move.instance.pk}/change/",
+            owner=move.instance.main_interviewer,
+            starts_at=ended_at,
+            due_at=_result_due(ended_at),
         )
-    if ended_at > timezone.now():
-        raise ValidationError({"ended_at": [_("面试结束时间不能晚于现在。")]})
-    slot = _booked_slot(locked)
-    # The record is of the booked interview: it starts around the slot, not days apart from it.
-    if slot is not None and not (slot.starts_at - HOLD_TOLERANCE <= started_at <= slot.ends_at + HOLD_TOLERANCE):
-        raise ValidationError(
-            {"started_at": [_("开始时间须与预约的时段（%(slot)s）相符。") % {"slot": _slot_text(slot)}]}
-        )
-    locked.hold()
-    locked.held_started_at, locked.held_ended_at = started_at, ended_at
-    locked.save(update_fields=["state", "held_started_at", "held_ended_at"])
-    deadline_open(
-        subject=locked,
-        kind=DeadlineKind.INTERVIEW_RESULT,
-        label=_("面试结果与反馈"),
-        link=f"/admin/interviews/competencyinterview/{locked.pk}/change/",
-        owner=locked.main_interviewer,
-        starts_at=ended_at,
-        due_at=_result_due(ended_at),
-    )
-    return locked
+
+    return transition_run(
+        INTERVIEW_FLOW,
+        interview,
+        "hold",
+        actor=actor,
+        expected_version=expected_version,
+        allowed=_leads_panel,
+        denied_message=PANEL_LEAD_ONLY,
+        condition_message=_("请先确定主面试官和至少一名观察员。"),
+        validate=fits_the_slot,
+        prepare={"held_started_at": started_at, "held_ended_at": ended_at},
+        effects=result_due,
+    ).instance
 
 
 @transaction.atomic
-def interview_mark_no_show(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
-    locked = interview_get_for_update(interview.pk)
-    _require_panel_lead(locked, actor)
-    if locked.state != InterviewState.SCHEDULED:
-        raise ValidationError(_("只有已安排的面试可以记为未出席。"))
-    locked.mark_no_show()
-    locked.save(update_fields=["state"])
-    deadline_cancel(subject=locked)
-    # A case that waited for this interview may now be done.
-    holds_settle(listener=locked.listener, actor=actor)
-    return locked
+def interview_mark_no_show(
+    *, interview: CompetencyInterview, actor: User, expected_version: int | None = None
+) -> CompetencyInterview:
+    return transition_run(
+        INTERVIEW_FLOW,
+        interview,
+        "mark_no_show",
+        actor=actor,
+        expected_version=expected_version,
+        allowed=_leads_panel,
+        denied_message=PANEL_LEAD_ONLY,
+        cancel=True,
+        # A case that waited for this interview may now be done.
+        effects=lambda move: holds_settle(listener=move.instance.listener, actor=actor),
+    ).instance
 
 
 @transaction.atomic
-def interview_release_slot(*, interview: CompetencyInterview, actor: User) -> CompetencyInterview:
+def interview_release_slot(
+    *, interview: CompetencyInterview, actor: User, expected_version: int | None = None
+) -> CompetencyInterview:
     """The case report missed its deadline (48 hours, the case_report policy, before the slot): a supervisor frees the slot
     for others and the listener books again once the report is in."""
     _require_supervisor(actor)
-    locked = interview_get_for_update(interview.pk)
-    if locked.state != InterviewState.MATERIALS_DUE:
-        raise ValidationError(_("只有等待个案报告的面试可以释放时段。"))
-    if _has_case_report(locked):
-        raise ValidationError(_("个案报告已提交，不能释放时段。"))
-    slot = _booked_slot(locked)
     lead = case_report_lead()
-    if slot is not None and timezone.now() < slot.starts_at - lead:
-        raise ValidationError(_("个案报告的截止时间还没到，不能释放时段。"))
-    locked.release_slot()
-    locked.save(update_fields=["state"])
-    InterviewSlot.objects.filter(interview=locked).update(interview=None)
-    deadline_cancel(subject=locked, kinds=[DeadlineKind.CASE_REPORT])
-    notify(
-        recipients=[locked.listener.user],
-        kind="listener.interview_slot_released",
-        template="interview_slot_released",
-        context={"slot": _slot_text(slot), "lead_hours": lead_hours(lead)},
-        link=_portal_link(locked),
-        dedupe_key=f"interview_slot_released:{locked.pk}:{slot.pk if slot else '-'}",
-    )
-    return locked
+
+    def report_overdue(locked: CompetencyInterview) -> None:
+        if _has_case_report(locked):
+            raise ValidationError(_("个案报告已提交，不能释放时段。"))
+        slot = _booked_slot(locked)
+        if slot is not None and timezone.now() < slot.starts_at - lead:
+            raise ValidationError(_("个案报告的截止时间还没到，不能释放时段。"))
+
+    def free_slot(move: Move[CompetencyInterview]) -> None:
+        locked = move.instance
+        slot = _booked_slot(locked)
+        InterviewSlot.objects.filter(interview=locked).update(interview=None)
+        notify(
+            recipients=[locked.listener.user],
+            kind="listener.interview_slot_released",
+            template="interview_slot_released",
+            context={"slot": _slot_text(slot), "lead_hours": lead_hours(lead)},
+            link=_portal_link(locked),
+            dedupe_key=f"interview_slot_released:{locked.pk}:{slot.pk if slot else '-'}",
+        )
+
+    return transition_run(
+        INTERVIEW_FLOW,
+        interview,
+        "release_slot",
+        actor=actor,
+        expected_version=expected_version,
+        validate=report_overdue,
+        cancel=[DeadlineKind.CASE_REPORT],
+        effects=free_slot,
+    ).instance
 
 
 @transaction.atomic
@@ -507,11 +585,10 @@ def interview_cancel(
     if locked.state in OPEN_STATES:
         slot = _booked_slot(locked)
         was_scheduled = locked.state == InterviewState.SCHEDULED
-        locked.cancel()
-        locked.cancel_reason = reason.strip()
-        locked.save(update_fields=["state", "cancel_reason"])
+        locked = transition_run(
+            INTERVIEW_FLOW, locked, "cancel", actor=actor, prepare={"cancel_reason": reason.strip()}, cancel=True
+        ).instance
         InterviewSlot.objects.filter(interview=locked).update(interview=None)
-        deadline_cancel(subject=locked)
         context = {"slot": _slot_text(slot), "number": locked.pk, "reason": locked.cancel_reason}
         notify(
             recipients=[locked.listener.user],
@@ -597,13 +674,41 @@ def interview_score(
     scores: Mapping[str, tuple[Decimal | int | str, str]],
     feedback: str,
     actor: User,
+    expected_version: int | None = None,
 ) -> CompetencyInterview:
     """The main interviewer (or a supervisor) scores every sub-item with a comment; the weighted
     total is computed from the rubric as it stands now."""
-    locked = interview_get_for_update(interview.pk)
-    _require_panel_lead(locked, actor)
-    if locked.state != InterviewState.HELD:
-        raise ValidationError(_("只有已进行的面试可以评分。"))
+    checked: dict[str, Decimal] = {}
+
+    def scores_complete(locked: CompetencyInterview) -> None:
+        checked.update(_checked_scores(scores, feedback))
+
+    def scored(locked: CompetencyInterview) -> list[str]:
+        locked.total_score = total_for(checked)
+        InterviewScore.objects.bulk_create(
+            [
+                InterviewScore(interview=locked, item=i, score=checked[i.code], comment=scores[i.code][1])
+                for i in rubric_items()
+            ]
+        )
+        return ["total_score"]
+
+    return transition_run(
+        INTERVIEW_FLOW,
+        interview,
+        "score",
+        actor=actor,
+        expected_version=expected_version,
+        allowed=_leads_panel,
+        denied_message=PANEL_LEAD_ONLY,
+        validate=scores_complete,
+        prepare={"feedback": feedback, "scored_by": actor, "scored_at": timezone.now()},
+        before_save=scored,
+    ).instance
+
+
+def _checked_scores(scores: Mapping[str, tuple[Decimal | int | str, str]], feedback: str) -> dict[str, Decimal]:
+    """Each rubric item's score, or ValidationError naming every item that is missing or wrong."""
     rubric_check()
     items = list(rubric_items())
     errors: dict[str, list[str]] = {}
@@ -631,15 +736,7 @@ def interview_score(
         errors["feedback"] = [_("请填写给倾听师的总体反馈。")]
     if errors:
         raise ValidationError(errors)
-    InterviewScore.objects.bulk_create(
-        [InterviewScore(interview=locked, item=i, score=values[i.code], comment=scores[i.code][1]) for i in items]
-    )
-    locked.score()
-    locked.total_score = total_for(values)
-    locked.feedback = feedback
-    locked.scored_by, locked.scored_at = actor, timezone.now()
-    locked.save(update_fields=["state", "total_score", "feedback", "scored_by", "scored_at"])
-    return locked
+    return values
 
 
 def _plan_items(interview: CompetencyInterview, now: datetime) -> list[InterviewPlanItem]:
@@ -680,6 +777,7 @@ def interview_send_result(
     *,
     interview: CompetencyInterview,
     actor: User,
+    expected_version: int | None = None,
     interim_status: ListenerStatus | str = ListenerStatus.HIDDEN,
     show_total: bool | None = None,
 ) -> CompetencyInterview:
@@ -692,19 +790,49 @@ def interview_send_result(
     ``show_total`` (default: setting ``INTERVIEW_RESULT_SHOWS_TOTAL``) says so; the choice is
     stored on the interview as ``total_shown``.
     """
-    locked = interview_get_for_update(interview.pk)
-    _require_panel_lead(locked, actor)
-    if locked.state != InterviewState.SCORED or locked.total_score is None:
-        raise ValidationError(_("只有已评分的面试可以发送结果。"))
-    if interim_status not in INTERIM_STATUSES:
-        raise ValidationError({"interim_status": [_("改进期间只能隐藏、暂停接单或转为实习。")]})
-    if interim_status != ListenerStatus.HIDDEN and not _is_supervisor(actor):
-        raise PermissionDenied(_("只有督导可以选择隐藏以外的改进期间状态。"))
     now = timezone.now()
-    band = band_for(locked.total_score)
+    if show_total is None:
+        show_total = settings.INTERVIEW_RESULT_SHOWS_TOTAL
+
+    def sendable(locked: CompetencyInterview) -> None:
+        if locked.total_score is None:
+            raise INTERVIEW_FLOW.refusal(locked, "send_result", None)
+        if interim_status not in INTERIM_STATUSES:
+            raise ValidationError({"interim_status": [_("改进期间只能隐藏、暂停接单或转为实习。")]})
+        if interim_status != ListenerStatus.HIDDEN and not _is_supervisor(actor):
+            raise PermissionDenied(_("只有督导可以选择隐藏以外的改进期间状态。"))
+
+    def banded(locked: CompetencyInterview) -> list[str]:
+        assert locked.total_score is not None
+        locked.band = band_for(locked.total_score)
+        if locked.band == Band.CONDITIONAL:
+            locked.interim_status = interim_status
+        elif locked.band == Band.FAIL:
+            locked.eligible_to_reapply_at = add_months(now, REAPPLY_AFTER_MONTHS)
+        return ["band", "interim_status", "eligible_to_reapply_at"]
+
+    return transition_run(
+        INTERVIEW_FLOW,
+        interview,
+        "send_result",
+        actor=actor,
+        expected_version=expected_version,
+        allowed=_leads_panel,
+        denied_message=PANEL_LEAD_ONLY,
+        validate=sendable,
+        prepare={"result_sent_at": now, "total_shown": bool(show_total)},
+        before_save=banded,
+        meet=[DeadlineKind.INTERVIEW_RESULT],
+        effects=lambda move: _result_apply(move, interim_status, now),
+    ).instance
+
+
+def _result_apply(move: Move[CompetencyInterview], interim_status: ListenerStatus | str, now: datetime) -> None:
+    """The sent result's effects: the plan, the holds it places or ends, the listener told."""
+    locked, actor = move.instance, move.actor
+    band = Band(locked.band)
     listener = locked.listener
     plan: list[InterviewPlanItem] = []
-    locked.band = band
     if band == Band.PASS:
         plan = _plan_items(locked, now)
     elif band == Band.CONDITIONAL:
@@ -719,7 +847,6 @@ def interview_send_result(
             source=locked,
         )
     else:
-        locked.eligible_to_reapply_at = add_months(now, REAPPLY_AFTER_MONTHS)
         hold_place(
             listener=listener,
             effect=ListenerStatus.DELISTED,
@@ -728,14 +855,6 @@ def interview_send_result(
             actor=actor,
             source=locked,
         )
-    if show_total is None:
-        show_total = settings.INTERVIEW_RESULT_SHOWS_TOTAL
-    locked.send_result()
-    locked.result_sent_at = now
-    locked.total_shown = bool(show_total)
-    locked.save(
-        update_fields=["state", "band", "interim_status", "result_sent_at", "eligible_to_reapply_at", "total_shown"]
-    )
     if band != Band.FAIL:
         # 60 and above keeps practising: it ends the delisting of a failed interview (a
         # reapplication; a 60–70 result's own plan hold takes over). A delisting by a decision or
@@ -752,7 +871,6 @@ def interview_send_result(
         )
     # The case that asked for this interview may now be done.
     holds_settle(listener=listener, actor=actor)
-    deadline_meet(subject=locked, kinds=[DeadlineKind.INTERVIEW_RESULT])
     reapply = locked.eligible_to_reapply_at
     notify(
         recipients=[listener.user],
@@ -778,7 +896,6 @@ def interview_send_result(
         link=_portal_link(locked),
         dedupe_key=f"interview_result:{locked.pk}",
     )
-    return locked
 
 
 # --- improvement plan ---------------------------------------------------------------------------

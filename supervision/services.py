@@ -12,13 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
+from django.utils.translation import gettext_lazy
 
 from accounts.policy import is_supervisor
 from accounts.roles import Role
-from core.deadlines import deadline_meet, deadline_open
+from core.deadlines import deadline_open
+from core.errors import Conflict, WrongState
 from core.models import DeadlineKind
 from core.notifications import notify
+from core.workflow import Move, Workflow, transition_run, version_check
 from evaluations.measures import interview_unfinished, measures_apply, open_tasks_of
 from evaluations.models import Grade, ListenerResponse, Measure
 from listeners.holds import holds_settle
@@ -26,7 +28,6 @@ from listeners.models import ListenerProfile
 
 from .models import (
     BreakCategory,
-    BreakReportState,
     ConfidentialityBreakReport,
     EthicsCase,
     EthicsCaseEvent,
@@ -42,11 +43,9 @@ if TYPE_CHECKING:
 E = EthicsCaseState
 
 
-class SupervisionConflict(Exception):
-    """The record changed since the caller loaded it, or its state does not allow the move."""
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or _("这条记录刚被其他人修改过。请刷新页面查看最新情况后再操作。"))
+RECORD_CHANGED = gettext_lazy("这条记录刚被其他人修改过。请刷新页面查看最新情况后再操作。")
+# The conflict family's old name here: catching it catches stale versions and wrong states alike.
+SupervisionConflict = Conflict
 
 
 def supervisors() -> models.QuerySet:
@@ -56,24 +55,6 @@ def supervisors() -> models.QuerySet:
 def _require_supervisor(actor: User) -> None:
     if not is_supervisor(actor):
         raise PermissionDenied(_("只有督导可以进行这个操作。"))
-
-
-def _move(obj, name: str, *, actor: User, expected_version: int | None, condition_message: str = "") -> str:
-    """Check version, state, permission and conditions of the locked ``obj``, then move it."""
-    if expected_version is not None and obj.version != expected_version:
-        raise SupervisionConflict()
-    method = getattr(obj, name)
-    meta = method._django_fsm
-    if not meta.has_transition(obj.state):
-        raise SupervisionConflict(_("当前状态（%(state)s）下不能进行这个操作。") % {"state": obj.get_state_display()})
-    if not meta.has_transition_perm(obj, obj.state, actor):
-        raise PermissionDenied(_("您没有权限进行这个操作。"))
-    if not can_proceed(method):
-        raise ValidationError(condition_message or _("还缺少进行这个操作所需的信息。"))
-    from_state = obj.state
-    method()
-    obj.version += 1
-    return from_state
 
 
 # --- ethics cases ---------------------------------------------------------------------------
@@ -91,6 +72,24 @@ def _case_for_update(case: EthicsCase) -> EthicsCase:
     return EthicsCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
 
 
+def _record(move: Move[EthicsCase]) -> None:
+    _event(
+        move.instance,
+        EthicsCaseEvent.Kind.TRANSITION,
+        actor=move.actor,
+        note=move.note,
+        from_state=move.from_state,
+        to_state=move.to_state,
+        transition=move.name,
+    )
+
+
+ETHICS_FLOW: Workflow[EthicsCase] = Workflow(model=EthicsCase, record=_record, stale_message=RECORD_CHANGED)
+BREAK_REPORT_FLOW: Workflow[ConfidentialityBreakReport] = Workflow(
+    model=ConfidentialityBreakReport, stale_message=RECORD_CHANGED
+)
+
+
 def _case_transition(
     case: EthicsCase,
     name: str,
@@ -101,23 +100,16 @@ def _case_transition(
     expected_version: int | None = None,
     condition_message: str = "",
 ) -> EthicsCase:
-    locked = _case_for_update(case)
-    for field, value in (prepare or {}).items():
-        setattr(locked, field, value)
-    from_state = _move(
-        locked, name, actor=actor, expected_version=expected_version, condition_message=condition_message
-    )
-    locked.save(update_fields=["state", "version", "updated_at", *(prepare or {}).keys()])
-    _event(
-        locked,
-        EthicsCaseEvent.Kind.TRANSITION,
+    return transition_run(
+        ETHICS_FLOW,
+        case,
+        name,
         actor=actor,
         note=note,
-        from_state=from_state,
-        to_state=locked.state,
-        transition=name,
-    )
-    return locked
+        prepare=prepare,
+        expected_version=expected_version,
+        condition_message=condition_message,
+    ).instance
 
 
 @transaction.atomic
@@ -259,10 +251,9 @@ def ethics_case_add_note(
     append-only history. Supervisors only; a closed case takes no more notes."""
     _require_supervisor(actor)
     locked = _case_for_update(case)
-    if expected_version is not None and locked.version != expected_version:
-        raise SupervisionConflict()
+    version_check(locked, expected_version, RECORD_CHANGED)
     if locked.state == E.CLOSED:
-        raise SupervisionConflict(_("案件已结案，不能再添加记录。"))
+        raise WrongState(_("案件已结案，不能再添加记录。"))
     if not note.strip():
         raise ValidationError({"note": [_("请写下记录内容。")]})
     return _event(locked, EthicsCaseEvent.Kind.NOTE, actor=actor, note=note.strip())
@@ -275,9 +266,9 @@ def ethics_case_listener_respond(*, case: EthicsCase, actor: User, response: str
     if locked.listener.user_id != actor.pk:
         raise PermissionDenied(_("只有被处理的倾听师本人可以回复。"))
     if locked.decided_at is None:
-        raise SupervisionConflict(_("处理决定作出后才能回复意见。"))
+        raise WrongState(_("处理决定作出后才能回复意见。"))
     if locked.listener_response != ListenerResponse.PENDING:
-        raise SupervisionConflict(_("您已经回复过对这个处理决定的意见。"))
+        raise WrongState(_("您已经回复过对这个处理决定的意见。"))
     if response not in (ListenerResponse.AGREES, ListenerResponse.DISAGREES):
         raise ValidationError({"response": [_("请选择同意或不同意。")]})
     if response == ListenerResponse.DISAGREES and not reason.strip():
@@ -470,23 +461,21 @@ def confidentiality_report_file(
     return report
 
 
-def _break_for_update(report: ConfidentialityBreakReport) -> ConfidentialityBreakReport:
-    return ConfidentialityBreakReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
-
-
 @transaction.atomic
 def confidentiality_report_acknowledge(
     *, report: ConfidentialityBreakReport, actor: User, expected_version: int | None = None
 ) -> ConfidentialityBreakReport:
     """A supervisor takes the report; the acknowledgement deadline is met. Supervisors only."""
     _require_supervisor(actor)
-    locked = _break_for_update(report)
-    _move(locked, "acknowledge", actor=actor, expected_version=expected_version)
-    locked.acknowledged_at = timezone.now()
-    locked.acknowledged_by = actor
-    locked.save(update_fields=["state", "version", "acknowledged_at", "acknowledged_by"])
-    deadline_meet(subject=locked, kinds=[DeadlineKind.BREAK_ACK])
-    return locked
+    return transition_run(
+        BREAK_REPORT_FLOW,
+        report,
+        "acknowledge",
+        actor=actor,
+        expected_version=expected_version,
+        prepare={"acknowledged_at": timezone.now(), "acknowledged_by": actor},
+        meet=[DeadlineKind.BREAK_ACK],
+    ).instance
 
 
 @transaction.atomic
@@ -505,7 +494,6 @@ def confidentiality_report_record_outcome(
     another is named) the police or another authority was told. Acknowledges the report too if
     nobody had. Supervisors only."""
     _require_supervisor(actor)
-    locked = _break_for_update(report)
     errors: dict[str, list] = {}
     if not outcome.strip():
         errors["outcome"] = [_("请写明处理结果。")]
@@ -518,29 +506,32 @@ def confidentiality_report_record_outcome(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    locked.authority_notified = authority_notified
-    locked.outcome = outcome.strip()
+    prepare = {
+        "authority_notified": authority_notified,
+        "outcome": outcome.strip(),
+        "outcome_recorded_at": now,
+        "outcome_recorded_by": actor,
+    }
     if authority_notified:
-        locked.authority_name = authority_name.strip()
-        locked.authority_notified_at = authority_notified_at or now
-        locked.authority_notified_by = authority_notified_by or actor
-    fields = [
-        "state",
-        "version",
-        "authority_notified",
-        "outcome",
-        "authority_name",
-        "authority_notified_at",
-        "authority_notified_by",
-        "outcome_recorded_at",
-        "outcome_recorded_by",
-    ]
-    if locked.state == BreakReportState.FILED:
+        prepare |= {
+            "authority_name": authority_name.strip(),
+            "authority_notified_at": authority_notified_at or now,
+            "authority_notified_by": authority_notified_by or actor,
+        }
+
+    def acknowledge_too(locked: ConfidentialityBreakReport) -> list[str]:
+        if locked.acknowledged_at is not None:
+            return []
         locked.acknowledged_at, locked.acknowledged_by = now, actor
-        fields += ["acknowledged_at", "acknowledged_by"]
-    _move(locked, "conclude", actor=actor, expected_version=expected_version)
-    locked.outcome_recorded_at = now
-    locked.outcome_recorded_by = actor
-    locked.save(update_fields=fields)
-    deadline_meet(subject=locked, kinds=[DeadlineKind.BREAK_ACK])
-    return locked
+        return ["acknowledged_at", "acknowledged_by"]
+
+    return transition_run(
+        BREAK_REPORT_FLOW,
+        report,
+        "conclude",
+        actor=actor,
+        expected_version=expected_version,
+        prepare=prepare,
+        before_save=acknowledge_too,
+        meet=[DeadlineKind.BREAK_ACK],
+    ).instance

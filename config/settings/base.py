@@ -215,6 +215,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Service errors as HTTP: ValidationError 400, PermissionDenied 403, core.errors.Conflict 409.
+    "EXCEPTION_HANDLER": "core.api_errors.service_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hearken API",
