@@ -110,59 +110,29 @@ def transition_run(
     after_commit: Callable[[Move[M]], object] | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Move[M]:
-    """Make transition ``name`` on ``obj``, atomically, or raise and change nothing.
-
-    ``name`` may be a function of the locked row choosing among transitions, and ``note`` (for
-    the event row) a function of the moved row.
-
-    Refuses with ``StaleVersion`` when ``expected_version`` is given and differs from the
-    stored one; ``PermissionDenied`` when the caller's policy check ``allowed`` says no; the
-    workflow's wrong-state error when the state does not allow the move; ``PermissionDenied``
-    when the transition's ``permission=`` says no; ``condition_error`` when a ``conditions=``
-    check fails (after ``prepare`` is applied, so a condition can read the fields the move
-    sets). ``validate`` then checks what the graph cannot know (the input, a higher app's
-    facts) and raises to refuse. ``before_save`` may set more fields and returns their names.
-    ``effects`` runs in the transaction after the event row is written; ``after_commit`` only
-    once the transaction commits.
-
-    Call it inside the service's ``transaction.atomic``: it opens no savepoint of its own, so a
-    refusal caught by a caller (a bulk action skipping one row) leaves the transaction usable,
-    and an error after the save rolls back with the service.
-    """
+    """Make transition ``name`` (or the one it picks from the locked row) on ``obj`` atomically, or
+    raise and change nothing (refusals: ``_refuse_unless_allowed``). ``effects`` runs after the
+    event row, ``after_commit`` on commit. No savepoint of its own: a refusal a caller catches (a
+    bulk action skipping a row) leaves the service's transaction usable."""
     locked = workflow.locked(obj.pk)
-    versioned = workflow.has_field("version")
-    if versioned and expected_version is not None and locked.version != expected_version:  # type: ignore[attr-defined]
-        raise StaleVersion(workflow.stale_message)
     for attr, value in (prepare or {}).items():
         setattr(locked, attr, value)
-    if callable(name):
-        name = name(locked)
-    method = getattr(locked, name)
-    meta = method._django_fsm
+    name = name(locked) if callable(name) else name
     from_state = getattr(locked, workflow.state_field)
-    denied = PermissionDenied(str(denied_message or NO_PERMISSION_MESSAGE))
-    # The policy first: someone who may not act on the case does not learn its state.
-    if allowed is not None and not allowed(locked, actor):
-        raise denied
-    if not meta.has_transition(from_state):
-        raise workflow.refusal(locked, name, refused_message)
-    if not meta.has_transition_perm(locked, from_state, actor):
-        raise denied
-    if not can_proceed(method):
-        raise condition_error(str(condition_message or CONDITION_MESSAGE))
-    if validate is not None:
-        validate(locked)
-    method()
-    fields = [workflow.state_field, *(prepare or {}).keys()]
-    if versioned:
-        locked.version += 1  # type: ignore[attr-defined]
-        fields.append("version")
-    if workflow.has_field("updated_at"):
-        fields.append("updated_at")
-    if before_save is not None:
-        fields += list(before_save(locked))
-    fields = list(dict.fromkeys(fields))
-    locked.save(update_fields=fields)
+    _refuse_unless_allowed(
+        workflow,
+        locked,
+        name,
+        actor,
+        expected_version=expected_version,
+        allowed=allowed,
+        denied=PermissionDenied(str(denied_message or NO_PERMISSION_MESSAGE)),
+        refused_message=refused_message,
+        condition=lambda: condition_error(str(condition_message or CONDITION_MESSAGE)),
+        validate=validate,
+    )
+    getattr(locked, name)()
+    fields = _save_moved(workflow, locked, [workflow.state_field, *(prepare or {}).keys()], before_save)
     move = Move(
         instance=locked,
         name=name,
@@ -173,22 +143,89 @@ def transition_run(
         fields=tuple(fields),
         context=dict(context or {}),
     )
+    _follow_up(workflow, move, meet=meet, cancel=cancel, effects=effects, after_commit=after_commit)
+    if workflow.sync_caller and obj is not locked:
+        _sync_caller_copy(obj, locked, fields)
+    return move
+
+
+def _refuse_unless_allowed(
+    workflow: Workflow[M],
+    locked: M,
+    name: str,
+    actor: Any,
+    *,
+    expected_version: int | None,
+    allowed: Callable[[M, Any], bool] | None,
+    denied: PermissionDenied,
+    refused_message: StrOrPromise | None,
+    condition: Callable[[], Exception],
+    validate: Callable[[M], object] | None,
+) -> None:
+    """Refuses with ``StaleVersion`` when ``expected_version`` is given and differs from the
+    stored one; ``PermissionDenied`` when the caller's policy check ``allowed`` says no; the
+    workflow's wrong-state error when the state does not allow the move; ``PermissionDenied``
+    when the transition's ``permission=`` says no; the condition error when a ``conditions=``
+    check fails (after ``prepare`` is applied, so a condition can read the fields the move
+    sets). ``validate`` then checks what the graph cannot know (the input, a higher app's
+    facts) and raises to refuse."""
+    if workflow.has_field("version") and expected_version is not None and locked.version != expected_version:  # type: ignore[attr-defined]
+        raise StaleVersion(workflow.stale_message)
+    method = getattr(locked, name)
+    meta = method._django_fsm
+    from_state = getattr(locked, workflow.state_field)
+    # The policy first: someone who may not act on the case does not learn its state.
+    if allowed is not None and not allowed(locked, actor):
+        raise denied
+    if not meta.has_transition(from_state):
+        raise workflow.refusal(locked, name, refused_message)
+    if not meta.has_transition_perm(locked, from_state, actor):
+        raise denied
+    if not can_proceed(method):
+        raise condition()
+    if validate is not None:
+        validate(locked)
+
+
+def _save_moved(
+    workflow: Workflow[M], locked: M, fields: list[str], before_save: Callable[[M], Iterable[str]] | None
+) -> list[str]:
+    """Bump the version, save only the moved fields, and return their names."""
+    if workflow.has_field("version"):
+        locked.version += 1  # type: ignore[attr-defined]
+        fields.append("version")
+    if workflow.has_field("updated_at"):
+        fields.append("updated_at")
+    if before_save is not None:
+        fields += list(before_save(locked))
+    fields = list(dict.fromkeys(fields))
+    locked.save(update_fields=fields)
+    return fields
+
+
+def _follow_up(
+    workflow: Workflow[M],
+    move: Move[M],
+    *,
+    meet: Iterable[str],
+    cancel: Iterable[str] | bool,
+    effects: Callable[[Move[M]], object] | None,
+    after_commit: Callable[[Move[M]], object] | None,
+) -> None:
+    """The event row, the deadlines the move meets or cancels, its effects, its after-commit work."""
     if workflow.record is not None:
         workflow.record(move)
     meet = list(meet)
     if meet:
-        deadline_meet(subject=locked, kinds=meet)
+        deadline_meet(subject=move.instance, kinds=meet)
     if cancel is True:
-        deadline_cancel(subject=locked)
+        deadline_cancel(subject=move.instance)
     elif cancel:
-        deadline_cancel(subject=locked, kinds=list(cancel))
+        deadline_cancel(subject=move.instance, kinds=list(cancel))
     if effects is not None:
         effects(move)
     if after_commit is not None:
         transaction.on_commit(lambda: after_commit(move))
-    if workflow.sync_caller and obj is not locked:
-        _sync_caller_copy(obj, locked, fields)
-    return move
 
 
 def _sync_caller_copy(obj: models.Model, locked: models.Model, fields: Iterable[str]) -> None:
