@@ -307,4 +307,4 @@ class AttachmentSerializer(serializers.ModelSerializer):
         try:
             return reverse("complaints:attachment", args=[attachment.public_id])
         except NoReverseMatch:
-            return f"/complaints/attachments/{attachment.public_id}/"
+            return reverse("complaints:attachment", kwargs={"public_id": attachment.public_id})

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,16 +267,16 @@ def complaint_submit(
 
 
 def staff_link(complaint: Complaint) -> str:
-    return f"/admin/complaints/complaint/{complaint.pk}/change/"
+    return reverse("admin:complaints_complaint_change", args=[complaint.pk])
 
 
 def review_link(complaint: Complaint) -> str:
     """The professional group's page for the case (built by the evaluations app)."""
-    return f"/review/{complaint.reference}/"
+    return reverse("review:case", args=[complaint.reference])
 
 
 def complainant_link(complaint: Complaint) -> str:
-    return f"/complaints/{complaint.reference}/"
+    return reverse("complaints:detail", args=[complaint.reference])
 
 
 def _store_attachment(complaint: Complaint, upload: UploadedFile, mime: str, *, uploaded_by: User) -> Attachment:
@@ -508,7 +509,7 @@ def complaint_close(
         subject=locked,
         kind=DeadlineKind.SATISFACTION_SURVEY,
         label=locked.reference,
-        link=f"/complaints/{locked.reference}/survey/",
+        link=reverse("complaints:survey", args=[locked.reference]),
         owner=locked.complainant,
     )
     return locked

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -130,7 +131,7 @@ def tasks_create(
             subject=task,
             kind=DeadlineKind.LISTENER_TASK,
             label=f"{reference}/{task.pk}",
-            link="/portal/tasks/",
+            link=reverse("portal:tasks"),
             owner=listener.user,
             due_at=due,
         )

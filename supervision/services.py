@@ -230,7 +230,7 @@ def ethics_case_decide(
             "text": decided.text_to_listener,
             "tasks": len(tasks),
         },
-        link=f"/portal/ethics/#{decided.reference}",
+        link=reverse("portal:ethics_decisions") + f"#{decided.reference}",
     )
     if not tasks:
         return _case_transition(

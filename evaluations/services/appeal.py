@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -97,7 +98,7 @@ def appeal_file(*, decision: Decision, actor: User, reason: str) -> Appeal:
         kind="appeal.filed",
         template="appeal_filed",
         context={"reference": complaint.reference, "party": str(Party(party).label)},
-        link="/review/appeals/",
+        link=reverse("review_supervision:appeals"),
     )
     return appeal
 
@@ -155,7 +156,7 @@ def appeal_assign(*, appeal: Appeal, actor: User, reviewer: User) -> Appeal:
             kind="appeal.assigned",
             template="case_assigned",
             context={"reference": move.instance.decision.complaint.reference},
-            link="/review/appeals/",
+            link=reverse("review_supervision:appeals"),
         )
 
     return transition_run(
@@ -222,9 +223,9 @@ def appeal_resolve(
             template="appeal_resolved",
             context={"outcome": str(AppealState(outcome).label), "note": note.strip()},
             link=(
-                f"/complaints/{complaint.reference}/"
+                reverse("complaints:detail", args=[complaint.reference])
                 if locked.party == Party.COMPLAINANT
-                else f"/portal/complaints/{complaint.pk}/"
+                else reverse("portal:complaint", args=[complaint.pk])
             ),
         )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -196,7 +197,7 @@ def decision_submit(*, decision: Decision, actor: User) -> Decision:
                 kind="decision.pending_approval",
                 template="decision_pending_approval",
                 context={"reference": move.instance.complaint.reference, "grade": move.instance.grade.level},
-                link="/review/approvals/",
+                link=reverse("review_supervision:approvals"),
             )
 
     return transition_run(
@@ -360,7 +361,7 @@ def decision_notify(*, decision: Decision, actor: User) -> Decision:
         kind="complaint.decided",
         template="decision_to_complainant",
         context={"reference": complaint.reference, "text": locked.text_to_complainant},
-        link=f"/complaints/{complaint.reference}/",
+        link=reverse("complaints:detail", args=[complaint.reference]),
     )
     notify(
         recipients=[complaint.listener.user],
@@ -372,7 +373,7 @@ def decision_notify(*, decision: Decision, actor: User) -> Decision:
             "text": locked.text_to_listener,
             "tasks": [t.get_kind_display() for t in tasks],
         },
-        link=f"/portal/complaints/{complaint.pk}/",
+        link=reverse("portal:complaint", args=[complaint.pk]),
     )
     if tasks:
         complaint_start_follow_up(complaint=complaint, actor=actor, note=_("处理决定已送达，正在跟进落实。"))

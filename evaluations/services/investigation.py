@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,11 +112,11 @@ def information_request_create(*, complaint: Complaint, actor: User, party: str,
         due_at=timezone.now() + timedelta(days=INFORMATION_REQUEST_DAYS),
     )
     if party == Party.COMPLAINANT:
-        recipient, link = complaint.complainant, f"/complaints/{complaint.reference}/questions/"
+        recipient, link = complaint.complainant, reverse("complaint_questions", args=[complaint.reference])
     else:
         # Asking the listener shares the complaint with them (without the complainant's identity).
         ListenerStatement.objects.get_or_create(complaint=complaint, defaults={"listener": complaint.listener})
-        recipient, link = complaint.listener.user, f"/portal/complaints/{complaint.pk}/"
+        recipient, link = complaint.listener.user, reverse("portal:complaint", args=[complaint.pk])
     complaint_record(complaint=complaint, actor=actor, note=question.strip(), visible=party == Party.COMPLAINANT)
     notify(
         recipients=[recipient],
@@ -194,7 +195,7 @@ def statement_request(
             subject=complaint,
             kind=DeadlineKind.LISTENER_STATEMENT,
             label=_("订单 %(order)s 的陈述") % {"order": complaint.session.order_no},
-            link=f"/portal/complaints/{complaint.pk}/",
+            link=reverse("portal:complaint", args=[complaint.pk]),
             owner=complaint.listener.user,
             due_at=due,
         )
@@ -204,7 +205,7 @@ def statement_request(
             kind="investigation.statement_requested",
             template="statement_requested",
             context={"order_no": complaint.session.order_no},
-            link=f"/portal/complaints/{complaint.pk}/",
+            link=reverse("portal:complaint", args=[complaint.pk]),
         )
     return statement
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -115,7 +116,7 @@ def task_review(*, task: ListenerTask, actor: User, accepted: bool, note: str = 
             kind="listener.task_reviewed",
             template="task_reviewed",
             context={"task": locked.get_kind_display(), "accepted": accepted, "note": locked.review_note},
-            link="/portal/tasks/",
+            link=reverse("portal:tasks"),
         )
         if not accepted:
             return

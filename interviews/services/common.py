@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -138,11 +139,11 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def _portal_link(interview: CompetencyInterview) -> str:
-    return f"/portal/interviews/{interview.pk}/"
+    return reverse("portal:interview", args=[interview.pk])
 
 
 def _admin_link(interview: CompetencyInterview) -> str:
-    return f"/admin/interviews/competencyinterview/{interview.pk}/change/"
+    return reverse("admin:interviews_competencyinterview_change", args=[interview.pk])
 
 
 def _slot_text(slot: InterviewSlot | None) -> str:

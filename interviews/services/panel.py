@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,7 +140,7 @@ def interview_hold(
             subject=move.instance,
             kind=DeadlineKind.INTERVIEW_RESULT,
             label=_("面试结果与反馈"),
-            link=f"/admin/interviews/competencyinterview/{move.instance.pk}/change/",
+            link=reverse("admin:interviews_competencyinterview_change", args=[move.instance.pk]),
             owner=move.instance.main_interviewer,
             starts_at=ended_at,
             due_at=_result_due(ended_at),
