@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-import evaluations.services as evaluation_services
+import evaluations.services.tasks as evaluation_services  # task_review notifies from here
 from complaints.models import Complaint, ComplaintState
 from evaluations.models import ListenerTask, TaskState
 from evaluations.services import task_review, task_submit
