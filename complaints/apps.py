@@ -68,8 +68,9 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self) -> None:
         roles_register(self.label, ROLE_PERMISSIONS)
-
         from core.retention import free_text_register
+
+        from . import deadline_kinds  # noqa: F401  (declares this app's deadline kinds)
 
         for model_name, fields in RETENTION_FREE_TEXT.items():
             free_text_register(self.get_model(model_name), fields)

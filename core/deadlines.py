@@ -17,7 +17,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import Deadline, DeadlineKind, DeadlinePolicy, Holiday
+from .deadline_kinds import deadline_kind_spec
+from .models import Deadline, DeadlinePolicy, Holiday
 from .notifications import build, notifications_save
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _context(deadline: Deadline) -> dict:
     return {
         "label": deadline.label,
         "kind": deadline.kind,
-        "kind_label": str(DeadlineKind(deadline.kind).label),
+        "kind_label": str(deadline_kind_spec(deadline.kind).kind.label),
         "due_at": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
     }
 
@@ -203,7 +204,7 @@ def _remind_batch(now: datetime, batch_size: int, people: _Recipients) -> int:
         people.load({d.owner_id for d in rows if d.owner_id})
         notes = []
         for d in rows:
-            template = "survey_invitation" if d.kind == DeadlineKind.SATISFACTION_SURVEY else "deadline_reminder"
+            template = deadline_kind_spec(d.kind).reminder_template
             for uid in people.owners(d):
                 notes.append(
                     build(
@@ -234,8 +235,8 @@ def _breach_batch(now: datetime, batch_size: int, people: _Recipients, policies:
         notes = []
         for d in rows:
             policy = policies.get(d.kind)
-            survey = d.kind == DeadlineKind.SATISFACTION_SURVEY
-            template = "survey_reminder" if survey else "deadline_breached"
+            spec = deadline_kind_spec(d.kind)
+            template = spec.breach_template
             for uid in people.owners(d):
                 notes.append(
                     build(
@@ -244,7 +245,7 @@ def _breach_batch(now: datetime, batch_size: int, people: _Recipients, policies:
                         template=template,
                         context=_context(d),
                         link=d.link,
-                        urgent=not survey,
+                        urgent=spec.breach_urgent,
                         dedupe_key=f"deadline:{d.pk}:breach:{uid}",
                     )
                 )

@@ -7,6 +7,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .deadline_kinds import DeadlineKind as DeadlineKind  # re-exported: answered from the apps' declarations
+from .deadline_kinds import deadline_kind_choices
+
 
 class AccessLog(models.Model):
     """Append-only record of every reveal of sensitive data: who, what, which case, why."""
@@ -31,24 +34,11 @@ class AccessLog(models.Model):
         return f"{self.actor_id} {self.action} {self.object_type}:{self.object_id}.{self.field}"
 
 
-class DeadlineKind(models.TextChoices):
-    FIRST_RESPONSE = "first_response", _("首次回应")
-    TRIAGE = "triage", _("初步处理")
-    INVESTIGATION = "investigation", _("调查")
-    DECISION = "decision", _("处理决定")
-    INTERVIEW_RESULT = "interview_result", _("面试结果")
-    CASE_REPORT = "case_report", _("个案报告")
-    LISTENER_TASK = "listener_task", _("倾听师任务")
-    LISTENER_STATEMENT = "listener_statement", _("倾听师陈述")
-    SATISFACTION_SURVEY = "satisfaction_survey", _("满意度回访")
-    BREAK_ACK = "break_ack", _("突破保密报告确认")
-
-
 class DeadlinePolicy(models.Model):
     """How long each kind of obligation may take, when to remind, whom to escalate to.
     Edited by supervisors in the admin; nothing about deadlines is hard-coded."""
 
-    kind = models.CharField(_("类型"), max_length=32, choices=DeadlineKind.choices, unique=True)
+    kind = models.CharField(_("类型"), max_length=32, choices=deadline_kind_choices, unique=True)
     duration = models.DurationField(_("时限"))
     remind_before = models.DurationField(_("提前提醒"))
     escalate_to_supervisors = models.BooleanField(_("超时通知督导"), default=True)
@@ -92,7 +82,7 @@ class Deadline(models.Model):
     subject_id = models.PositiveBigIntegerField()
     label = models.CharField(_("事项"), max_length=64, help_text=_("例如投诉编号。"))
     link = models.CharField(_("链接"), max_length=200, blank=True)
-    kind = models.CharField(_("类型"), max_length=32, choices=DeadlineKind.choices)
+    kind = models.CharField(_("类型"), max_length=32, choices=deadline_kind_choices)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -38,9 +38,9 @@ class InterviewsConfig(AppConfig):
 
     def ready(self) -> None:
         roles_register(self.label, ROLE_PERMISSIONS)
-
         from listeners.holds import register_hold_end
 
+        from . import deadline_kinds  # noqa: F401  (declares this app's deadline kinds)
         from .selectors import access_register
         from .services import interview_hold_ended
 

@@ -39,3 +39,4 @@ class ListenersConfig(AppConfig):
 
     def ready(self) -> None:
         roles_register(self.label, ROLE_PERMISSIONS)
+        from . import deadline_kinds  # noqa: F401  (declares this app's deadline kinds)

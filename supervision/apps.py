@@ -24,11 +24,11 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         roles_register(self.label, ROLE_PERMISSIONS)
-
         # Ethics cases reuse the evaluations tasks; that app tells us when a case's last one is verified.
         from evaluations.measures import register_tasks_done_handler
         from listeners.holds import register_hold_end
 
+        from . import deadline_kinds  # noqa: F401  (declares this app's deadline kinds)
         from .services import ethics_case_hold_ended, ethics_case_tasks_done
 
         register_tasks_done_handler("supervision.ethicscase", ethics_case_tasks_done)
