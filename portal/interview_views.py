@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.typing import AuthedHttpRequest
 from core import access
 from core.downloads import private_download
+from core.errors import Conflict
 from core.params import int_param
 from core.service_errors import add_service_errors, service_error_message
 from interviews.models import (
@@ -198,6 +199,10 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 add_service_errors(target, exc)
             else:
                 messages.error(request, service_error_message(exc))
+        except Conflict as exc:
+            # Interviews' refusals are ValidationErrors today; the conflict family is ready for them.
+            messages.error(request, service_error_message(exc))
+            return redirect("portal:interview", pk=interview.pk)
         if done:
             messages.success(request, done)
             return redirect("portal:interview", pk=interview.pk)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import access
+from core.errors import WrongState
 from core.models import AccessLog
 from interviews.models import (
     CompetencyInterview,
@@ -446,3 +447,20 @@ def test_a_listener_on_another_listeners_panel_does_not_get_that_interview_in_th
     # then: the portal shows a listener only their own
     assert page.status_code == 404
     assert download.status_code == 404
+
+
+def test_a_move_refused_as_a_conflict_is_a_message_not_an_error_page(clock, client, interview, supervisor, monkeypatch):
+    # given: the interview services will raise the conflict family once they leave ValidationError
+    slot = publish(supervisor, timedelta(days=3))
+
+    def refuse(**_kwargs):
+        raise WrongState("该面试当前不能预约时段。")
+
+    monkeypatch.setattr("portal.interview_views.interview_book", refuse)
+
+    # when
+    response = client.post(url(interview), {"action": "book", "book-slot": slot.pk}, follow=True)
+
+    # then
+    assert response.redirect_chain[-1] == (url(interview), 302)
+    assert "该面试当前不能预约时段。" in response.content.decode()
