@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.typing import AuthedHttpRequest
+from core import access
 from core.params import int_param
-from evaluations.forms import add_service_errors
+from core.service_errors import add_service_errors, service_error_message
 from evaluations.models import ListenerResponse, ListenerTask, Measure, TaskState
 from supervision.models import EthicsCase, EthicsCaseState
 from supervision.services import SupervisionConflict, ethics_case_listener_respond
@@ -32,10 +33,12 @@ def ethics_decisions(request: AuthedHttpRequest) -> HttpResponse:
     listener = selectors.listener_profile_for(request.user)
     if listener is None:
         raise PermissionDenied
+    # The listener's own decided cases, as the access policy lets this user see them.
+    decided = EthicsCase.objects.filter(
+        listener=listener, state__in=[EthicsCaseState.DECIDED, EthicsCaseState.CLOSED], decided_at__isnull=False
+    )
     cases = list(
-        EthicsCase.objects.filter(
-            listener=listener, state__in=[EthicsCaseState.DECIDED, EthicsCaseState.CLOSED], decided_at__isnull=False
-        )
+        access.visible(request.user, decided)
         .select_related("grade")
         .only(
             "pk",
@@ -68,7 +71,7 @@ def ethics_decisions(request: AuthedHttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             except SupervisionConflict as exc:
-                messages.error(request, str(exc))
+                messages.error(request, service_error_message(exc))
                 return redirect("portal:ethics_decisions")
             else:
                 messages.success(request, _("您的意见已记录，督导组会阅读。"))

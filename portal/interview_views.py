@@ -21,10 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from accounts.typing import AuthedHttpRequest
+from core import access
 from core.downloads import private_download
+from core.errors import Conflict
 from core.params import int_param
-from evaluations.forms import add_service_errors
+from core.service_errors import add_service_errors, service_error_message
 from interviews.models import (
     OPEN_STATES,
     CompetencyInterview,
@@ -84,20 +87,20 @@ def interviews_for(listener: ListenerProfile):
     )
 
 
-def interview_get(listener: ListenerProfile, pk: int) -> CompetencyInterview:
-    """One of this listener's interviews; anyone else's is a 404, so its existence is not revealed."""
-    interview = (
-        interviews_for(listener)
-        .filter(pk=pk)
-        .prefetch_related(
-            Prefetch("materials", queryset=InterviewMaterial.objects.order_by("uploaded_at", "id")),
-            Prefetch("plan_items", queryset=InterviewPlanItem.objects.order_by("due_at", "id")),
-        )
-        .first()
+def interview_get(user: User, listener: ListenerProfile, pk: int) -> CompetencyInterview:
+    """One of this listener's interviews that the access policy lets ``user`` see; anyone else's is
+    a 404, so its existence is not revealed. Only the listener's own: a listener who also sits on
+    panels does not get another listener's interview here."""
+    interviews = interviews_for(listener).prefetch_related(
+        Prefetch("materials", queryset=InterviewMaterial.objects.order_by("uploaded_at", "id")),
+        Prefetch("plan_items", queryset=InterviewPlanItem.objects.order_by("due_at", "id")),
     )
-    if interview is None:
-        raise Http404
-    return interview
+    return access.get_visible_or_404(user, interviews, pk=pk)
+
+
+def plan_item_get(user: User, interview: CompetencyInterview, pk: int | None) -> InterviewPlanItem:
+    """One item of this interview's plan that the access policy lets ``user`` see; a 404 otherwise."""
+    return access.get_visible_or_404(user, InterviewPlanItem.objects.filter(interview=interview), pk=pk)
 
 
 def _slot_of(interview: CompetencyInterview) -> InterviewSlot | None:
@@ -138,7 +141,7 @@ def interview_reapply(request: AuthedHttpRequest) -> HttpResponse:
     try:
         interview = reapplication_submit(listener=listener, actor=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, service_error_message(exc))
         return _list_page(request, listener, status=400)
     messages.success(request, _("已提交重新入驻申请，平台会为您安排胜任力考核面试。"))
     return redirect("portal:interview", pk=interview.pk)
@@ -148,7 +151,7 @@ def interview_reapply(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     listener = _listener(request)
-    interview = interview_get(listener, pk)
+    interview = interview_get(request.user, listener, pk)
     book_form = BookForm(prefix="book")
     material_form = MaterialForm(prefix="material")
     plan_forms: dict[int, PlanSubmitForm] = {}
@@ -173,8 +176,8 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                     )
                     done = _("材料已上传。")
             elif action == "plan_submit" and interview.state == InterviewState.RESULT_SENT:
-                item = next((p for p in interview.plan_items.all() if str(p.pk) == request.POST.get("item")), None)
-                if item is None or item.state == PlanItemState.VERIFIED:
+                item = plan_item_get(request.user, interview, int_param(request.POST.get("item")))
+                if item.state == PlanItemState.VERIFIED:
                     raise Http404
                 form = plan_forms[item.pk] = PlanSubmitForm(request.POST, request.FILES, prefix=f"p{item.pk}")
                 if form.is_valid():
@@ -195,7 +198,11 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             if target is not None:
                 add_service_errors(target, exc)
             else:
-                messages.error(request, " ".join(exc.messages))
+                messages.error(request, service_error_message(exc))
+        except Conflict as exc:
+            # Interviews' refusals are ValidationErrors today; the conflict family is ready for them.
+            messages.error(request, service_error_message(exc))
+            return redirect("portal:interview", pk=interview.pk)
         if done:
             messages.success(request, done)
             return redirect("portal:interview", pk=interview.pk)
@@ -239,8 +246,8 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def plan_item_evidence(request: AuthedHttpRequest, pk: int, item_pk: int) -> FileResponse:
     """The proof file of one of this listener's plan items; anyone else's is a 404."""
     listener = _listener(request)
-    interview = interview_get(listener, pk)
-    item = next((p for p in interview.plan_items.all() if p.pk == item_pk), None)
-    if item is None or not item.evidence:
+    interview = interview_get(request.user, listener, pk)
+    item = plan_item_get(request.user, interview, item_pk)
+    if not item.evidence:
         raise Http404
     return private_download(item.evidence, filename=item.evidence_name or "evidence", content_type=item.evidence_type)

@@ -12,6 +12,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.roles import Role
 from complaints.models import Complaint, ComplaintState
+from core import access
 from evaluations.models import (
     Appeal,
     DecisionState,
@@ -76,7 +77,11 @@ def shared_complaints_for(listener: ListenerProfile, *, needing_action: bool = F
 
 def shared_complaint_get(listener: ListenerProfile, pk: int) -> Complaint:
     """One shared complaint about this listener; any other complaint is a 404 (not a 403), so its
-    existence is not revealed."""
+    existence is not revealed.
+
+    Not asked of ``core.access``: its complaint rule gives listeners no complaint at all (nor the
+    statements, questions and decisions that follow it), and sharing is this rule's.
+    """
     complaint = (
         Complaint.objects.filter(SHARED, listener=listener, pk=pk)
         .select_related("session", "listener_statement", "decision__grade")
@@ -178,8 +183,7 @@ def plan_items_for(listener: ListenerProfile) -> QuerySet[InterviewPlanItem]:
     )
 
 
-def task_get(listener: ListenerProfile, pk: int) -> ListenerTask:
-    task = ListenerTask.objects.filter(listener=listener, pk=pk).exclude(state=TaskState.CANCELLED).first()
-    if task is None:
-        raise Http404
-    return task
+def task_get(user: User, listener: ListenerProfile, pk: int) -> ListenerTask:
+    """One of this listener's tasks that the access policy lets ``user`` see; a 404 otherwise."""
+    tasks = ListenerTask.objects.filter(listener=listener).exclude(state=TaskState.CANCELLED)
+    return access.get_visible_or_404(user, tasks, pk=pk)

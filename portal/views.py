@@ -20,7 +20,7 @@ from complaints.models import Complaint, ComplaintState, Demand
 from complaints.services import ComplaintConflict
 from core.notifications import unread_count
 from core.params import int_param
-from evaluations.forms import add_service_errors
+from core.service_errors import add_service_errors, service_error_message
 from evaluations.models import Decision, DecisionState, ListenerStatement, Measure, TaskState
 from evaluations.services import (
     LISTENER_APPEAL_DAYS,
@@ -277,9 +277,9 @@ def complaint_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             if target is not None:
                 add_service_errors(target, exc, {"listener_response": "response", "listener_response_reason": "reason"})
             else:
-                messages.error(request, " ".join(exc.messages))
+                messages.error(request, service_error_message(exc))
         except ComplaintConflict as exc:
-            messages.error(request, str(exc))
+            messages.error(request, service_error_message(exc))
             return redirect("portal:complaint", pk=complaint.pk)
 
     appeal_due = (
@@ -313,7 +313,7 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
         task_pk = int_param(request.POST.get("task"))
         if task_pk is None:
             raise Http404
-        task = selectors.task_get(listener, task_pk)
+        task = selectors.task_get(request.user, listener, task_pk)
         form = bound[task.pk] = TaskSubmitForm(request.POST, request.FILES, prefix=f"t{task.pk}")
         if form.is_valid():
             try:
@@ -326,7 +326,7 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             except ComplaintConflict as exc:
-                messages.error(request, str(exc))
+                messages.error(request, service_error_message(exc))
                 return redirect("portal:tasks")
             else:
                 messages.success(request, _("已提交，工作人员核实后会通知您。"))

@@ -61,7 +61,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "portal:interviews": LISTENERS,
     "portal:interview_reapply": LISTENERS,
     "portal:interview": only(L1),
-    "portal:interview_plan_evidence": NOBODY,  # no plan item in the world: a 404 for everyone
+    "portal:interview_plan_evidence": only(L1),  # the proof file of listener 1's plan item
     "portal:ethics_decisions": LISTENERS,
     # The complainant's pages.
     "complaint_questions": only(C1),
@@ -151,9 +151,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "admin:interviews_competencyinterview_send_result": ON_CASE,
     "admin:interviews_competencyinterview_cancel": only(SUP),
     "admin:interviews_competencyinterview_material": ON_CASE,
-    "admin:interviews_competencyinterview_plan_evidence": NOBODY,  # no plan item in the world
-    "admin:interviews_interviewplanitem_verify": NOBODY,
-    "admin:interviews_interviewplanitem_send_back": NOBODY,
+    # Plan items: the interview's panel (the reviewer on the case leads it) and supervisors; a
+    # reviewer off the panel does not see the interview, so neither its plan.
+    "admin:interviews_competencyinterview_plan_evidence": ON_CASE,
+    "admin:interviews_interviewplanitem_verify": ON_CASE,
+    "admin:interviews_interviewplanitem_send_back": ON_CASE,
     # Sign-in and account pages: open to all.
     "login": EVERYONE,
     "logout": EVERYONE,
@@ -207,7 +209,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], fr
     "complaints.crisisterm": (only(SUP), only(SUP), only(SUP), NOBODY),
     "interviews.competencyinterview": (REVIEW, ON_CASE, only(SUP), NOBODY),
     "interviews.interviewslot": (REVIEW, REVIEW, REVIEW, NOBODY),
-    "interviews.interviewplanitem": (REVIEW, NOBODY, NOBODY, NOBODY),  # no plan item in the world
+    "interviews.interviewplanitem": (REVIEW, ON_CASE, NOBODY, NOBODY),
     "interviews.scoringarea": (only(SUP), only(SUP), NOBODY, NOBODY),
     "evaluations.grade": (REVIEW, REVIEW, only(SUP), NOBODY),
     "evaluations.decision": (REVIEW, ON_CASE, NOBODY, NOBODY),
@@ -320,7 +322,7 @@ def fill(key: str, route: str, world) -> str:
         "reference": complaint.reference,
         "public_id": o["attachment"].public_id,
         "pk": by_key_pk.get(key),
-        "item_pk": 0,
+        "item_pk": o["plan_item"].pk,
         "material_pk": o["material"].pk,
         "action": "note",
         "name": "close",
@@ -365,6 +367,7 @@ def _admin_object_id(route: str, world) -> object:
         "evaluations.listenertask": o["task"],
         "interviews.competencyinterview": o["interview"],
         "interviews.interviewslot": o["slot"],
+        "interviews.interviewplanitem": o["plan_item"],
         "supervision.ethicscase": o["ethics_case"],
         "supervision.listenerreport": o["report"],
         "supervision.qualityaudit": o["audit"],

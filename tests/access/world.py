@@ -23,8 +23,15 @@ from evaluations.services import (
     evaluation_save,
     task_submit,
 )
-from interviews.models import MaterialKind
-from interviews.services import interview_book, interview_request, material_upload, panel_set, slot_publish
+from interviews.models import InterviewPlanItem, MaterialKind, PlanItemKind
+from interviews.services import (
+    interview_book,
+    interview_request,
+    material_upload,
+    panel_set,
+    plan_item_submit,
+    slot_publish,
+)
 from supervision.models import BreakCategory, EthicsSource, QualityAudit, ReportKind
 from supervision.services import confidentiality_report_file, ethics_case_open, listener_report_submit
 
@@ -103,6 +110,16 @@ def build_world() -> World:
     interview = panel_set(
         interview=interview, main_interviewer=reviewer_on_case, observers=[observer], actor=supervisor
     )
+    # An item of its improvement plan, handed in with a proof file. Made directly, not by sending a
+    # result: the interview stays scheduled, so its staff pages above keep something to act on.
+    plan_item = plan_item_submit(
+        item=InterviewPlanItem.objects.create(
+            interview=interview, kind=PlanItemKind.SUPERVISION, description="接受两次个案督导。", due_at=starts
+        ),
+        note="已完成督导。",
+        actor=l1.user,
+        upload=SimpleUploadedFile("督导记录.pdf", PDF, content_type="application/pdf"),
+    )
 
     # Supervision's records about listener 1.
     ethics_case = ethics_case_open(
@@ -139,6 +156,7 @@ def build_world() -> World:
         "task": task,
         "interview": interview,
         "material": material,
+        "plan_item": plan_item,
         "slot": slot,
         "ethics_case": ethics_case,
         "report": report,

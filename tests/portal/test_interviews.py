@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core import access
+from core.errors import WrongState
 from core.models import AccessLog
 from interviews.models import (
     CompetencyInterview,
@@ -425,3 +427,40 @@ def test_staff_who_verify_plans_download_the_evidence_from_the_admin_and_it_is_l
     consultant_client, _user = client_for("consultant")
     assert consultant_client.get(staff_url).status_code == 404  # interviews are not a consultant's to see
     assert signed_in_client(interview.listener.user).get(staff_url).status_code == 302
+
+
+def test_a_listener_on_another_listeners_panel_does_not_get_that_interview_in_the_portal(
+    clock, interview, supervisor, reviewer
+):
+    # given: a reviewer who is also a listener observes the interview (the access policy lets them see it)
+    observer = UserFactory(roles=["reviewer", "listener"])
+    ListenerProfileFactory(user=observer)
+    item = _plan_item(clock, interview, supervisor, reviewer, observer)
+    submit_evidence(signed_in_client(interview.listener.user), interview, item)
+    assert access.can_view(observer, interview)
+
+    # when
+    client = signed_in_client(observer)
+    page = client.get(url(interview))
+    download = client.get(evidence_url(interview, item))
+
+    # then: the portal shows a listener only their own
+    assert page.status_code == 404
+    assert download.status_code == 404
+
+
+def test_a_move_refused_as_a_conflict_is_a_message_not_an_error_page(clock, client, interview, supervisor, monkeypatch):
+    # given: the interview services will raise the conflict family once they leave ValidationError
+    slot = publish(supervisor, timedelta(days=3))
+
+    def refuse(**_kwargs):
+        raise WrongState("该面试当前不能预约时段。")
+
+    monkeypatch.setattr("portal.interview_views.interview_book", refuse)
+
+    # when
+    response = client.post(url(interview), {"action": "book", "book-slot": slot.pk}, follow=True)
+
+    # then
+    assert response.redirect_chain[-1] == (url(interview), 302)
+    assert "该面试当前不能预约时段。" in response.content.decode()
