@@ -27,18 +27,13 @@ from . import selectors
 from .forms import ResponseForm
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def ethics_decisions(request: AuthedHttpRequest) -> HttpResponse:
-    listener = selectors.listener_profile_for(request.user)
-    if listener is None:
-        raise PermissionDenied
-    # The listener's own decided cases, as the access policy lets this user see them.
+def _decided_cases(user, listener) -> list[EthicsCase]:
+    """The listener's own decided cases, as the access policy lets this user see them."""
     decided = EthicsCase.objects.filter(
         listener=listener, state__in=[EthicsCaseState.DECIDED, EthicsCaseState.CLOSED], decided_at__isnull=False
     )
-    cases = list(
-        access.visible(request.user, decided)
+    return list(
+        access.visible(user, decided)
         .select_related("grade")
         .only(
             "pk",
@@ -54,6 +49,15 @@ def ethics_decisions(request: AuthedHttpRequest) -> HttpResponse:
         )
         .order_by("-decided_at", "-pk")
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ethics_decisions(request: AuthedHttpRequest) -> HttpResponse:
+    listener = selectors.listener_profile_for(request.user)
+    if listener is None:
+        raise PermissionDenied
+    cases = _decided_cases(request.user, listener)
     bound: dict[int, ResponseForm] = {}
     if request.method == "POST":
         case = next((c for c in cases if c.pk == int_param(request.POST.get("case"))), None)

@@ -147,6 +147,43 @@ def interview_reapply(request: AuthedHttpRequest) -> HttpResponse:
     return redirect("portal:interview", pk=interview.pk)
 
 
+def _detail_context(
+    interview, book_form: BookForm, material_form: MaterialForm, plan_forms: dict[int, PlanSubmitForm]
+) -> dict:
+    """What the interview page shows: its state in plain words, the slot, materials, result and plan."""
+    slot = _slot_of(interview)
+    lead = case_report_lead()
+    materials = list(interview.materials.all())
+    result_sent = interview.state == InterviewState.RESULT_SENT
+    plan_items = list(interview.plan_items.all()) if result_sent else []
+    return {
+        "interview": interview,
+        "state_explained": plain_state(interview),
+        "slot": slot,
+        "can_book": interview.state in BOOKABLE_STATES,
+        "book_form": book_form,
+        "has_open_slots": bool(getattr(book_form.fields["slot"], "queryset", None)),
+        "can_upload": interview.state in OPEN_STATES,
+        "material_form": material_form,
+        "materials": materials,
+        "has_case_report": any(m.kind == MaterialKind.CASE_REPORT for m in materials),
+        "case_report_due": slot.starts_at - lead if slot else None,
+        "lead_hours": lead_hours(lead),
+        "show_meeting": interview.state in MEETING_STATES and bool(interview.meeting_number),
+        "result_sent": result_sent,
+        "show_total": result_sent and interview.total_shown,
+        "interim_status": ListenerStatus(interview.interim_status).label if interview.interim_status else "",
+        "plan_items": [
+            (
+                p,
+                plan_forms.get(p.pk) or (PlanSubmitForm(prefix=f"p{p.pk}") if p.state == PlanItemState.OPEN else None),
+            )
+            for p in plan_items
+        ],
+        "now": timezone.now(),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
@@ -207,37 +244,7 @@ def interview_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, done)
             return redirect("portal:interview", pk=interview.pk)
 
-    slot = _slot_of(interview)
-    lead = case_report_lead()
-    materials = list(interview.materials.all())
-    result_sent = interview.state == InterviewState.RESULT_SENT
-    plan_items = list(interview.plan_items.all()) if result_sent else []
-    context = {
-        "interview": interview,
-        "state_explained": plain_state(interview),
-        "slot": slot,
-        "can_book": interview.state in BOOKABLE_STATES,
-        "book_form": book_form,
-        "has_open_slots": bool(getattr(book_form.fields["slot"], "queryset", None)),
-        "can_upload": interview.state in OPEN_STATES,
-        "material_form": material_form,
-        "materials": materials,
-        "has_case_report": any(m.kind == MaterialKind.CASE_REPORT for m in materials),
-        "case_report_due": slot.starts_at - lead if slot else None,
-        "lead_hours": lead_hours(lead),
-        "show_meeting": interview.state in MEETING_STATES and bool(interview.meeting_number),
-        "result_sent": result_sent,
-        "show_total": result_sent and interview.total_shown,
-        "interim_status": ListenerStatus(interview.interim_status).label if interview.interim_status else "",
-        "plan_items": [
-            (
-                p,
-                plan_forms.get(p.pk) or (PlanSubmitForm(prefix=f"p{p.pk}") if p.state == PlanItemState.OPEN else None),
-            )
-            for p in plan_items
-        ],
-        "now": timezone.now(),
-    }
+    context = _detail_context(interview, book_form, material_form, plan_forms)
     return render(request, "portal/interview_detail.html", context)
 
 

@@ -42,8 +42,6 @@ FUNCTIONS_OVER_LIMIT: dict[str, int] = {
     "evaluations/views.py:_render_decision": 61,
     "interviews/services/result.py:_result_apply": 69,
     "interviews/services/booking.py:interview_book": 65,
-    "portal/ethics_views.py:ethics_decisions": 63,
-    "portal/interview_views.py:interview_detail": 86,
     "portal/views.py:complaint_detail": 90,
     "supervision/dashboard.py:_reports": 76,
     "supervision/metrics.py:complaint_breakdowns": 71,
