@@ -417,16 +417,14 @@ class InterviewStaffPages(AdminPages):
         material = InterviewMaterial.objects.filter(interview=interview, pk=material_pk).first()
         if material is None or not material.file:
             raise Http404
-        access_log_write(
-            actor=user,
-            obj=material,
-            field="file",
+        return _logged_download(
+            request,
+            user,
+            material,
+            "file",
             reason=_("面试材料"),
-            action="download",
-            request=request,
-        )
-        return private_download(
-            material.file, filename=material.file_name or "material", content_type=material.content_type
+            filename=material.file_name or "material",
+            content_type=material.content_type,
         )
 
     def plan_evidence_view(self, request: HttpRequest, object_id: str, item_pk: int) -> FileResponse:
@@ -435,16 +433,14 @@ class InterviewStaffPages(AdminPages):
         item = InterviewPlanItem.objects.filter(interview=interview, pk=item_pk).first()
         if item is None or not item.evidence:
             raise Http404
-        access_log_write(
-            actor=user,
-            obj=item,
-            field="evidence",
+        return _logged_download(
+            request,
+            user,
+            item,
+            "evidence",
             reason=_("核实改进计划项"),
-            action="download",
-            request=request,
-        )
-        return private_download(
-            item.evidence, filename=item.evidence_name or "evidence", content_type=item.evidence_type
+            filename=item.evidence_name or "evidence",
+            content_type=item.evidence_type,
         )
 
     def panel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -473,3 +469,11 @@ class InterviewStaffPages(AdminPages):
             "title": _("设置面试小组"),
         }
         return TemplateResponse(request, "admin/interviews/competencyinterview/panel.html", context)
+
+
+def _logged_download(
+    request: HttpRequest, user, obj, field: str, *, reason: str, filename: str, content_type: str
+) -> FileResponse:
+    """Serve one of the interview's private files, writing the access-log row first."""
+    access_log_write(actor=user, obj=obj, field=field, reason=reason, action="download", request=request)
+    return private_download(getattr(obj, field), filename=filename, content_type=content_type)
