@@ -50,10 +50,6 @@ class ListenerProfile(models.Model):
     def __str__(self) -> str:
         return f"{self.display_name} ({self.code})"
 
-    def current_status_change(self) -> "ListenerStatusChange | None":
-        """The recorded change that gave the listener their present status, and so its cause."""
-        return self.status_changes.filter(to_status=self.status).order_by("-created_at", "-id").first()
-
 
 # Most severe first: a listener's status is the first of these that an active hold has, else active.
 SEVERITY = [ListenerStatus.DELISTED, ListenerStatus.SUSPENDED, ListenerStatus.HIDDEN, ListenerStatus.INTERNSHIP]
@@ -155,13 +151,6 @@ class ListenerStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listener_id}: {self.from_status} → {self.to_status}"
-
-    def source_pk(self, model: type[models.Model]) -> int | None:
-        """The id of the ``model`` row (a decision, an interview, an ethics case) that caused this
-        change, or None when something else did."""
-        if self.source_type_id != ContentType.objects.get_for_model(model).pk:
-            return None
-        return self.source_id
 
 
 class Channel(models.TextChoices):
