@@ -23,7 +23,6 @@ NOT_MEASURED = {"tests", "bench", "node_modules", "static", "templates", "locale
 
 # Module (path from the repository root) -> its line count when it was listed.
 MODULES_OVER_LIMIT: dict[str, int] = {
-    "complaints/services.py": 891,
     "evaluations/models.py": 516,  # listener tasks and appeals took django-fsm fields
     "evaluations/views.py": 756,
     "supervision/metrics.py": 573,
@@ -34,7 +33,7 @@ MODULES_OVER_LIMIT: dict[str, int] = {
 # "module:qualified.name" -> the function's length in lines (its def line to its last line).
 FUNCTIONS_OVER_LIMIT: dict[str, int] = {
     "complaints/export.py:complainant_export_data": 63,
-    "complaints/services.py:complaint_submit": 130,
+    "complaints/services/intake.py:complaint_submit": 130,
     "core/outbox.py:outbox_deliver": 63,
     "core/state_machines.py:build_machine": 66,
     "evaluations/archive.py:archive_context": 64,
