@@ -23,10 +23,8 @@ NOT_MEASURED = {"tests", "bench", "node_modules", "static", "templates", "locale
 
 # Module (path from the repository root) -> its line count when it was listed.
 MODULES_OVER_LIMIT: dict[str, int] = {
-    "evaluations/models.py": 516,  # listener tasks and appeals took django-fsm fields
     "evaluations/views.py": 756,
     "supervision/metrics.py": 573,
-    "supervision/models.py": 526,
     "supervision/services.py": 546,
 }
 
