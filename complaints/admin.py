@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, Q, QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
@@ -19,6 +20,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -36,6 +38,7 @@ from .admin_views import IDENTITY_LABELS, reply_template_fill, transitions_for
 from .models import Complaint, CrisisTerm, Demand, ReplyTemplate
 from .selectors import attachments_for, complaint_list_for, timeline_for
 from .services import REVEALABLE_FIELDS, ComplaintConflict, can_reveal_identity, complaint_assign, complaint_classify
+from .triage_context import triage_context
 
 
 def age_label(since: datetime, now: datetime | None = None) -> str:
@@ -302,6 +305,9 @@ class ComplaintAdmin(PolicyAdmin):
         """Nothing to save: the services above wrote everything."""
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The triage panel at the top of the page; built only if the page is rendered.
+        panel = SimpleLazyObject(lambda: triage_context(request.user, unquote(object_id)))
+        extra_context = {**(extra_context or {}), "triage": panel}
         try:
             return super().change_view(request, object_id, form_url, extra_context)
         except ComplaintConflict as exc:
