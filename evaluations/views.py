@@ -50,6 +50,7 @@ from .forms import (
     TaskReviewForm,
     add_service_errors,
 )
+from .history import decision_screen
 from .models import (
     ContactRecord,
     Decision,
@@ -579,8 +580,7 @@ def _render_decision(
             "final": _scored(final) if final else None,
             "final_evaluation": final,
             "decision": decision,
-            "decision_measures": [Measure(m).label for m in decision.measures] if decision else [],
-            "decision_remedies": [Remedy(r).label for r in decision.remedies] if decision else [],
+            **decision_screen(complaint, decision=decision, form=form if editable else None),
             "grades": grades,
             "grade": grade,
             "grade_measures": [Measure(m).label for m in grade.measures] if grade else [],

@@ -36,7 +36,6 @@ FUNCTIONS_OVER_LIMIT: dict[str, int] = {
     "core/state_machines.py:build_machine": 66,
     "evaluations/archive.py:archive_context": 64,
     "evaluations/services/appeal.py:appeal_resolve": 68,
-    "evaluations/views.py:_render_decision": 61,
     "interviews/services/result.py:_result_apply": 69,
     "interviews/services/booking.py:interview_book": 65,
     "portal/views.py:complaint_detail": 90,
