@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Window
+from django.db.models import Count, Exists, OuterRef, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,26 +131,26 @@ def crisis_sources_for(complaint: Complaint) -> list[CrisisSource]:
 
 
 def _earlier(user: User, complaint: Complaint) -> tuple[int, list[EarlierComplaint]]:
-    """The same complainant's complaints submitted before this one that ``user`` may see: one
-    query, the window's count being the full number whatever the slice."""
-    qs = access.visible(
-        user,
+    """The same complainant's complaints submitted before this one, newest first, in one query:
+    the window's count is the full number whatever the slice. All are counted (how often this
+    person has complained is what triage weighs); only those ``user`` may open get a link."""
+    rows = list(
         Complaint.objects.filter(complainant_id=complaint.complainant_id, submitted_at__lt=complaint.submitted_at)
         .exclude(pk=complaint.pk)
-        .select_related(None),
-    )
-    rows = list(
-        qs.only("pk", "reference", "state", "category", "submitted_at")
-        .annotate(total=Window(Count("pk")))
+        .only("pk", "reference", "state", "category", "submitted_at")
+        .annotate(
+            total=Window(Count("pk")),
+            may_open=Exists(access.visible(user, Complaint.objects.filter(pk=OuterRef("pk")))),
+        )
         .order_by("-submitted_at", "-pk")[:EARLIER_SHOWN]
     )
     earlier = [
         EarlierComplaint(
-            reference=c.reference,
-            state=c.get_state_display(),
-            category=c.get_category_display(),
+            reference=c.reference if c.may_open else "",
+            state=c.get_state_display() if c.may_open else "",
+            category=c.get_category_display() if c.may_open else "",
             submitted_at=c.submitted_at,
-            url=reverse("admin:complaints_complaint_change", args=[c.pk]),
+            url=reverse("admin:complaints_complaint_change", args=[c.pk]) if c.may_open else "",
         )
         for c in rows
     ]

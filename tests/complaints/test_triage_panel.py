@@ -190,3 +190,21 @@ def test_highlighting_marks_every_occurrence_longest_term_first_and_escapes_the_
 def test_highlighting_without_terms_only_escapes():
     assert "<mark" not in highlight_terms("<i>x</i>", [])
     assert "&lt;i&gt;" in highlight_terms("<i>x</i>", None)
+
+
+def test_a_reviewer_gets_the_count_but_no_link_to_earlier_complaints_they_are_not_on(make_user):
+    from complaints.services import complaint_escalate, complaint_start_triage
+
+    consultant, reviewer = make_user("consultant"), make_user("reviewer")
+    complainant = UserFactory(roles=["complainant"])
+    earlier = earlier_complaints(complainant, 2)
+    current = file_complaint(complainant=complainant)
+    complaint_start_triage(complaint=current, actor=consultant)
+    complaint_escalate(complaint=Complaint.objects.get(pk=current.pk), actor=consultant, reviewer=reviewer)
+
+    html = panel(signed_in_client(reviewer).get(change_url(current)))
+
+    assert "该投诉人此前有 2 件投诉" in html
+    assert html.count('data-testid="earlier-hidden"') == 2
+    for complaint in earlier:
+        assert complaint.reference not in html and change_url(complaint) not in html

@@ -214,3 +214,27 @@ def test_demands_vs_remedies_without_any_remedy_chosen_marks_every_demand_unansw
 
     assert [row.status for row in result.rows] == ["not_met", "not_met"]
     assert result.unasked == []
+
+
+def test_a_refused_draft_is_compared_as_posted(db):
+    complaint, lead = finalized("B", 2, demands=["refund", "explanation"])
+    grade = Grade.objects.get(level=2)
+
+    response = signed_in_client(lead).post(
+        decision_url(complaint),
+        {"grade": grade.pk, "measures": grade.measures, "remedies": ["explanation"], **TEXTS},
+    )  # changed the defaults without a reason: refused, shown again
+
+    html = section(response.content.decode(), "demands-vs-remedies")
+    assert response.status_code == 200
+    assert "已回应" in html[html.index("<td>解释说明") :].split("</tr>")[0]
+    assert "未回应" in html[html.index("<td>退款") :].split("</tr>")[0]
+
+
+def test_the_decision_page_shows_not_even_the_masked_identity(db):
+    complaint, lead = finalized("B", 2)
+
+    html = signed_in_client(lead).get(decision_url(complaint)).content.decode()
+
+    for masked in (complaint.masked_real_name, complaint.masked_id_number, complaint.masked_phone):
+        assert masked not in html
