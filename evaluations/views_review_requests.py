@@ -189,7 +189,14 @@ def review_request_page(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             return redirect("review:review_requests")
         if form.is_valid():
             try:
-                review_request_resolve(review_request=review_request, actor=request.user, **form.cleaned_data)
+                data = form.cleaned_data
+                review_request_resolve(
+                    review_request=review_request,
+                    actor=request.user,
+                    outcome=data["outcome"],
+                    note=data["outcome_note"],
+                    changes=data["changes"],
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             except (PermissionDenied, Conflict) as exc:

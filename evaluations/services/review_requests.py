@@ -151,7 +151,7 @@ def review_request_assign(*, review_request: ReviewRequest, actor: User, handler
         review_request,
         "assign",
         actor=actor,
-        allowed=lambda locked, user: is_supervisor(user) or (handler.pk == user.pk and is_review_staff(user)),
+        allowed=lambda locked, user: is_supervisor(user) or handler.pk == user.pk,
         denied_message=_("只有督导可以把复核申请交给别人；专业组成员只能自己接手。"),
         validate=lambda locked: _check_handler(locked, handler),
         prepare={"handler": handler, "assigned_by": actor, "assigned_at": timezone.now()},
