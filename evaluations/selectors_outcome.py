@@ -74,7 +74,7 @@ def review_window(complaint: Complaint) -> ReviewWindow | None:
 def outcome_remedies(decision: Decision) -> list[dict[str, str]]:
     """Each remedy of the decision with its label and its state in plain words. The state stays
     neutral until the remedies' obligation records are plugged in here."""
-    amounts = {
+    amounts: dict[str, Any] = {
         Remedy.PARTIAL_REFUND: decision.refund_amount,
         Remedy.FULL_REFUND: decision.refund_amount,
         Remedy.COMPENSATION: decision.compensation_amount,
@@ -89,19 +89,19 @@ def outcome_remedies(decision: Decision) -> list[dict[str, str]]:
     return rows
 
 
-FACTS_PLAIN = {
+FACTS_PLAIN: dict[str, Any] = {
     Facts.SUBSTANTIATED: gettext_lazy("经专业组核实，您反映的情况属实。"),
     Facts.PARTLY: gettext_lazy("经专业组核实，您反映的情况部分属实。"),
     Facts.NOT: gettext_lazy(
         "根据现有材料，专业组未能证实您反映的情况。这不代表我们认为您说得不对，只是现有的记录和证据不足以确认。"
     ),
 }
-DEMAND_PLAIN = {
+DEMAND_PLAIN: dict[str, Any] = {
     Reasonableness.REASONABLE: gettext_lazy("您提出的诉求是合理的，平台予以支持。"),
     Reasonableness.PARTLY: gettext_lazy("您提出的诉求有一部分得到支持，具体见下方的补救措施。"),
     Reasonableness.UNREASONABLE: gettext_lazy("您提出的诉求这次未能得到支持，原因见下方给您的说明。"),
 }
-OUTCOME_PLAIN = {
+OUTCOME_PLAIN: dict[str, Any] = {
     Outcome.A: gettext_lazy("专业组认为倾听师在这次倾诉中没有明显的不足，平台会与您沟通协调。"),
     Outcome.B: gettext_lazy("专业组认为倾听师在这次倾诉中存在不足，平台已按规定要求倾听师改进并作出相应处理。"),
 }
