@@ -160,6 +160,32 @@ def review_request_assign(*, review_request: ReviewRequest, actor: User, handler
     ).instance
 
 
+def _tell_result(locked: ReviewRequest, outcome: str, note: str, changes: str) -> None:
+    """The complainant hears the result in-app and by email; a change goes to the supervisors."""
+    reference = locked.complaint.reference
+    context = {
+        "reference": reference,
+        "outcome": str(ReviewRequestState(outcome).label),
+        "note": note,
+        "changes": changes,
+    }
+    notify(
+        recipients=[locked.complainant],
+        kind="review_request.resolved",
+        template="review_request_resolved",
+        context=context,
+        link=reverse("complaints:detail", args=[reference]),
+    )
+    if outcome == ReviewRequestState.CHANGED:
+        notify(
+            recipients=supervisors(),
+            kind="review_request.changed",
+            template="review_request_changed",
+            context=context,
+            link=reverse("review:review_request", args=[locked.pk]),
+        )
+
+
 @transaction.atomic
 def review_request_resolve(
     *, review_request: ReviewRequest, actor: User, outcome: str, note: str, changes: str = ""
@@ -180,31 +206,6 @@ def review_request_resolve(
         if errors:
             raise ValidationError(errors)
 
-    def tell(move: Move[ReviewRequest]) -> None:
-        locked = move.instance
-        reference = locked.complaint.reference
-        context = {
-            "reference": reference,
-            "outcome": str(ReviewRequestState(outcome).label),
-            "note": note,
-            "changes": changes,
-        }
-        notify(
-            recipients=[locked.complainant],
-            kind="review_request.resolved",
-            template="review_request_resolved",
-            context=context,
-            link=reverse("complaints:detail", args=[reference]),
-        )
-        if outcome == ReviewRequestState.CHANGED:
-            notify(
-                recipients=supervisors(),
-                kind="review_request.changed",
-                template="review_request_changed",
-                context=context,
-                link=reverse("review:review_request", args=[locked.pk]),
-            )
-
     def timeline_note(locked: ReviewRequest) -> str:
         text = _("复核结论：%(o)s。%(n)s") % {"o": ReviewRequestState(outcome).label, "n": note}
         if outcome == ReviewRequestState.CHANGED:
@@ -221,5 +222,5 @@ def review_request_resolve(
         validate=well_founded,
         prepare={"outcome_note": note, "changes": changes, "resolved_at": timezone.now()},
         note=timeline_note,
-        effects=tell,
+        effects=lambda move: _tell_result(move.instance, outcome, note, changes),
     ).instance
