@@ -193,3 +193,16 @@ def test_another_reviewer_cannot_open_a_request_that_is_not_theirs():
     response = signed_in_client(UserFactory(roles=["reviewer"])).get(f"/review/review-requests/{request.pk}/")
 
     assert response.status_code == 404
+
+
+def test_a_reviewer_reads_a_rejected_complaints_reason_beside_the_request():
+    complaint, _consultant = rejected_case(reason="该订单为文字倾诉，不在受理范围内。")
+    request = review_request_file(complaint=complaint, actor=complaint.complainant, reasons=REASONS)
+    reviewer = UserFactory(roles=["reviewer"])
+    review_request_assign(review_request=request, actor=reviewer)
+
+    response = signed_in_client(reviewer).get(f"/review/review-requests/{request.pk}/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert REASONS in page and "该订单为文字倾诉，不在受理范围内。" in page
