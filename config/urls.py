@@ -7,6 +7,7 @@ from accounts.admin_site import HearkenAdminSite
 from accounts.urls import auth_urlpatterns
 from core.views import healthz
 from evaluations.views_public import complainant_questions
+from evaluations.views_review_requests import complainant_review_request
 from listeners.apis import SessionImportApi
 
 # The admin only opens to staff who passed the second factor.
@@ -23,6 +24,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("portal.urls")),
     path("complaints/<str:reference>/questions/", complainant_questions, name="complaint_questions"),
+    path("complaints/<str:reference>/review-request/", complainant_review_request, name="complaint_review_request"),
     path("complaints/", include("complaints.urls")),
     path("review/", include("evaluations.urls")),
     path("review/", include("evaluations.urls_supervision")),

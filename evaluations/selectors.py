@@ -31,8 +31,10 @@ from .models import (
     ListenerStatement,
     ListenerTask,
     ReviewerAssignment,
+    ReviewRequest,
     TaskState,
 )
+from .selectors_outcome import review_requests_visible
 
 # The states in which a case is the professional group's daily work.
 QUEUE_STATES = [
@@ -415,6 +417,9 @@ def access_register() -> None:
         lambda user: Exists(ReviewerAssignment.objects.filter(complaint=OuterRef("pk"), reviewer=user))
     )
     register_case_member(lambda user: Exists(Appeal.objects.filter(decision__complaint=OuterRef("pk"), reviewer=user)))
+    # The person reviewing a complainant's review request is on the case (evaluations.selectors_outcome).
+    register_case_member(lambda user: Exists(ReviewRequest.objects.filter(complaint=OuterRef("pk"), handler=user)))
+    access.register(ReviewRequest, visible=review_requests_visible)
     for model in (Decision, ContactRecord, InformationRequest, ListenerStatement, ReviewerAssignment):
         access.register(model, visible=_on_visible_case("complaint"))
     access.register(Appeal, visible=_on_visible_case("decision__complaint"))

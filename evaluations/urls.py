@@ -6,7 +6,7 @@ the same prefix (/review/approvals/, /review/appeals/) are never taken for a cas
 
 from django.urls import path, re_path
 
-from . import views
+from . import views, views_review_requests
 
 app_name = "review"
 
@@ -18,6 +18,13 @@ urlpatterns = [
     path("tasks/<int:pk>/review/", views.task_review_view, name="task_review"),
     path("tasks/<int:pk>/evidence/", views.task_evidence, name="task_evidence"),
     path("contacts/<int:pk>/file/", views.contact_file, name="contact_file"),
+    path("review-requests/", views_review_requests.review_request_list, name="review_requests"),
+    path("review-requests/<int:pk>/", views_review_requests.review_request_page, name="review_request"),
+    path(
+        "review-requests/<int:pk>/assign/",
+        views_review_requests.review_request_assign_view,
+        name="review_request_assign",
+    ),
     re_path(CASE + r"$", views.case_detail, name="case"),
     re_path(CASE + r"begin-evaluation/$", views.begin_evaluation, name="begin_evaluation"),
     re_path(CASE + r"statement-request/$", views.statement_request_view, name="statement_request"),

@@ -34,6 +34,11 @@ from .investigation import (  # noqa: F401
     ListenerStatement,
     Party,
 )
+from .review_requests import (  # noqa: F401
+    OPEN_REVIEW_STATES,
+    ReviewRequest,
+    ReviewRequestState,
+)
 from .tasks import (  # noqa: F401
     ListenerTask,
     TaskState,

@@ -32,6 +32,12 @@ from .investigation import (
     statement_request,
     statement_save,
 )
+from .review_requests import (
+    REVIEW_REQUEST_FLOW,
+    review_request_assign,
+    review_request_file,
+    review_request_resolve,
+)
 from .tasks import TASK_FLOW, TASK_REVIEWED, task_review, task_submit
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "LISTENER_APPEAL_DAYS",
     "OUTCOME_MOVES",
     "REQUIRED_ON_SUBMIT",
+    "REVIEW_REQUEST_FLOW",
     "TASK_FLOW",
     "TASK_REVIEWED",
     "appeal_assign",
@@ -61,6 +68,9 @@ __all__ = [
     "information_request_answer",
     "information_request_create",
     "is_lead",
+    "review_request_assign",
+    "review_request_file",
+    "review_request_resolve",
     "reviewer_assign",
     "reviewer_step_aside",
     "reviewers_of",

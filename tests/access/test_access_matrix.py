@@ -65,6 +65,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "portal:ethics_decisions": LISTENERS,
     # The complainant's pages.
     "complaint_questions": only(C1),
+    "complaint_review_request": only(C1),
     "complaints:list": COMPLAINANTS,
     "complaints:new": COMPLAINANTS,
     "complaints:attachment": only(C1, CON, REV_A, SUP),  # evidence: the complainant and staff on the case
@@ -96,6 +97,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "review_supervision:approvals": only(SUP),
     "review_supervision:approve": only(SUP),
     "review_supervision:send_back": only(SUP),
+    "review:review_requests": REVIEW,  # open requests without their content
+    "review:review_request": only(SUP),  # its handler (the third reviewer) and supervisors
+    "review:review_request_assign": only(SUP),
     "review_supervision:appeals": REVIEW,
     "review_supervision:appeal_assign": only(SUP),
     "review_supervision:appeal_resolve": only(SUP),
@@ -307,6 +311,8 @@ def fill(key: str, route: str, world) -> str:
         "review_supervision:send_back": o["decision"].pk,
         "review_supervision:appeal_assign": o["appeal"].pk,
         "review_supervision:appeal_resolve": o["appeal"].pk,
+        "review:review_request": o["review_request"].pk,
+        "review:review_request_assign": o["review_request"].pk,
         "admin:otp_totp_totpdevice_config": _first_pk("otp_totp.totpdevice"),
         "admin:otp_totp_totpdevice_qrcode": _first_pk("otp_totp.totpdevice"),
     }

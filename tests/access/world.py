@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.roles import INTEGRATION_GROUP
 from complaints.services import complaint_begin_evaluation, complaint_escalate, complaint_start_triage
-from evaluations.models import ListenerTask
+from evaluations.models import ListenerTask, ReviewRequest, ReviewRequestState
 from evaluations.services import (
     appeal_assign,
     appeal_file,
@@ -86,6 +86,16 @@ def build_world() -> World:
     decision = notify_grade_2(complaint, reviewer_on_case)
     appeal = appeal_file(decision=decision, actor=l1.user, reason="我认为评估没有考虑通话的背景。")
     appeal = appeal_assign(appeal=appeal, actor=supervisor, reviewer=observer)
+    # A complainant's review request on complaint A, taken by the third reviewer (never in the
+    # matrix). Made directly: complaint A is still in follow-up, so no window is open yet.
+    review_request = ReviewRequest.objects.create(
+        complaint=complaint,
+        decision=decision,
+        complainant=c1,
+        reasons="我希望复核：评估没有考虑通话中断的原因。",
+        state=ReviewRequestState.REVIEWING,
+        handler=observer,
+    )
     task = task_submit(
         task=ListenerTask.objects.filter(listener=l1).first(),
         actor=l1.user,
@@ -153,6 +163,7 @@ def build_world() -> World:
         "contact": contact,
         "decision": decision,
         "appeal": appeal,
+        "review_request": review_request,
         "task": task,
         "interview": interview,
         "material": material,
